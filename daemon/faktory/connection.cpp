@@ -1,0 +1,220 @@
+#include "faktory/connection.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <string>
+
+namespace factotum::faktory {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+
+constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+// Replies are read in chunks of this size; a 100 KB job arrives in a few reads.
+constexpr std::size_t kReadChunk = 16 * 1024;
+
+// Keep-alive probes notice a silently dead peer (NAT or firewall timeout, faktory#273) in
+// about two minutes instead of the kernel's two hours.
+void tune_socket(tcp::socket& socket) {
+  boost::system::error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  socket.set_option(asio::socket_base::keep_alive(true), ignored);
+  const int idle = 60;
+  const int interval = 10;
+  const int count = 6;
+  ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+  ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
+  ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
+}
+
+bool is_ip_literal(const std::string& host) {
+  boost::system::error_code ec;
+  asio::ip::make_address(host, ec);
+  return !ec;
+}
+
+}  // namespace
+
+// Arms the connection's timer for one operation. When it fires first, every pending
+// operation on the connection is cancelled and the operation reports errc::timeout. The
+// generation counter makes a late-firing timer harmless to the next operation.
+struct Connection::Deadline {
+  Connection& conn;
+
+  Deadline(Connection& c, std::chrono::steady_clock::time_point at) : conn(c) {
+    conn.timed_out_ = false;
+    const auto generation = ++conn.generation_;
+    conn.timer_.expires_at(at);
+    conn.timer_.async_wait([alive = std::weak_ptr<int>(conn.alive_), &c,
+                            generation](const boost::system::error_code& ec) {
+      if (ec || alive.expired() || generation != c.generation_) return;
+      c.timed_out_ = true;
+      c.cancel_io();
+    });
+  }
+  ~Deadline() { conn.timer_.cancel(); }
+  Deadline(const Deadline&) = delete;
+  Deadline& operator=(const Deadline&) = delete;
+};
+
+Connection::Connection(asio::any_io_executor executor)
+    : executor_(std::move(executor)), resolver_(executor_), timer_(executor_) {}
+
+Connection::~Connection() {
+  alive_.reset();
+  close();
+}
+
+tcp::socket& Connection::tcp_socket() noexcept {
+  return tls_ ? tls_->next_layer() : *plain_;
+}
+
+void Connection::cancel_io() noexcept {
+  boost::system::error_code ignored;
+  resolver_.cancel();
+  if (plain_ || tls_) tcp_socket().cancel(ignored);
+}
+
+void Connection::close() noexcept {
+  boost::system::error_code ignored;
+  resolver_.cancel();
+  if (plain_ || tls_) tcp_socket().close(ignored);
+  open_ = false;
+  reader_.reset();
+}
+
+Error Connection::io_error(const boost::system::error_code& ec, std::string_view during) {
+  if (timed_out_) {
+    return Error(errc::timeout, "timed out " + std::string(during) + " (" + peer_ + ")");
+  }
+  if (ec == asio::error::eof || ec == asio::error::connection_reset ||
+      ec == asio::error::broken_pipe || ec == asio::ssl::error::stream_truncated) {
+    std::string msg = peer_ + " closed the connection while " + std::string(during);
+    if (reader_.buffered() > 0) {
+      msg += " (in the middle of a reply, " + std::to_string(reader_.buffered()) +
+             " bytes of it received)";
+    }
+    return Error(errc::connection_closed, msg);
+  }
+  if (ec.category() == asio::error::get_ssl_category()) {
+    std::string msg =
+        "TLS error with " + peer_ + " while " + std::string(during) + ": " + ec.message();
+    if (tls_) {
+      const long verify = SSL_get_verify_result(tls_->native_handle());
+      if (verify != X509_V_OK) {
+        msg += " (certificate: ";
+        msg += X509_verify_cert_error_string(verify);
+        msg += ")";
+      }
+    }
+    return Error(make_error_code(errc::tls_error), msg);
+  }
+  return Error(ec, std::string(during) + " (" + peer_ + "): " + ec.message());
+}
+
+asio::awaitable<Result<void>> Connection::open(const ServerUrl& url, const TlsOptions& tls,
+                                               const std::shared_ptr<const TlsContext>& context,
+                                               std::chrono::steady_clock::time_point deadline) {
+  close();
+  plain_.reset();
+  tls_.reset();
+  peer_ = url.host + ":" + std::to_string(url.port);
+
+  Deadline guard(*this, deadline);
+  auto [resolve_ec, endpoints] =
+      co_await resolver_.async_resolve(url.host, std::to_string(url.port), kUseTuple);
+  if (resolve_ec) co_return io_error(resolve_ec, "resolving the server's address");
+
+  if (url.tls) {
+    tls_context_ = context;
+    tls_.emplace(executor_, context->native());
+    const std::string name = tls.server_name.empty() ? url.host : tls.server_name;
+    // SNI carries host names only, never IP literals (RFC 6066 §3).
+    // (SSL_set_tlsext_host_name is a macro with a C cast; this is the call it expands to.)
+    if (!is_ip_literal(name)) {
+      SSL_ctrl(tls_->native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+               const_cast<char*>(name.c_str()));
+    }
+    if (context->verify()) {
+      tls_->set_verify_mode(asio::ssl::verify_peer);
+      tls_->set_verify_callback(asio::ssl::host_name_verification(name));
+    } else {
+      tls_->set_verify_mode(asio::ssl::verify_none);
+    }
+  } else {
+    plain_.emplace(executor_);
+  }
+
+  auto [connect_ec, endpoint] = co_await asio::async_connect(tcp_socket(), endpoints, kUseTuple);
+  if (connect_ec) co_return io_error(connect_ec, "connecting");
+  tune_socket(tcp_socket());
+
+  if (tls_) {
+    auto [hs_ec] = co_await tls_->async_handshake(asio::ssl::stream_base::client, kUseTuple);
+    if (hs_ec) {
+      auto err = io_error(hs_ec, "in the TLS handshake");
+      err.message += " (is the server plain TCP? then use tcp:// instead of tcp+tls://)";
+      close();
+      co_return err;
+    }
+  }
+  open_ = true;
+  co_return Result<void>{};
+}
+
+asio::awaitable<Result<void>> Connection::write(std::string_view bytes, std::string_view what,
+                                                std::chrono::steady_clock::time_point deadline) {
+  if (!open_) co_return Error(errc::not_connected, "not connected to " + peer_);
+  Deadline guard(*this, deadline);
+  auto buffer = asio::buffer(bytes.data(), bytes.size());
+  auto [ec, n] = tls_ ? co_await asio::async_write(*tls_, buffer, kUseTuple)
+                      : co_await asio::async_write(*plain_, buffer, kUseTuple);
+  if (ec) {
+    auto err = io_error(ec, "sending " + std::string(what));
+    close();
+    co_return err;
+  }
+  co_return Result<void>{};
+}
+
+asio::awaitable<Result<Reply>> Connection::read_reply(
+    std::string_view what, std::chrono::steady_clock::time_point deadline) {
+  if (!open_) co_return Error(errc::not_connected, "not connected to " + peer_);
+  for (;;) {
+    auto next = reader_.next();
+    if (!next) {
+      auto err = next.error();
+      err.message = "bad reply from " + peer_ + " to " + std::string(what) + ": " + err.message;
+      close();
+      co_return err;
+    }
+    if (*next) co_return std::move(**next);
+
+    Deadline guard(*this, deadline);
+    auto space = reader_.prepare(kReadChunk);
+    auto buffer = asio::buffer(space.data(), space.size());
+    auto [ec, n] = tls_ ? co_await tls_->async_read_some(buffer, kUseTuple)
+                        : co_await plain_->async_read_some(buffer, kUseTuple);
+    reader_.commit(n);
+    if (ec) {
+      auto err = io_error(ec, "waiting for the reply to " + std::string(what));
+      close();
+      co_return err;
+    }
+  }
+}
+
+}  // namespace factotum::faktory

@@ -1,0 +1,33 @@
+// A loaded TLS client context: trust store, optional client certificate, TLS >= 1.2.
+// Built once and shared by every connection (loading the system CA store is not cheap).
+#pragma once
+
+#include "faktory/client_options.hpp"
+#include "faktory/error.hpp"
+
+#include <memory>
+
+namespace boost::asio::ssl {
+class context;
+}
+
+namespace factotum::faktory {
+
+class TlsContext {
+ public:
+  // Errors (errc::tls_error) name the file that could not be used and why.
+  static Result<std::shared_ptr<const TlsContext>> create(const TlsOptions& options);
+  ~TlsContext();
+  TlsContext(const TlsContext&) = delete;
+  TlsContext& operator=(const TlsContext&) = delete;
+
+  boost::asio::ssl::context& native() const noexcept { return *ctx_; }
+  bool verify() const noexcept { return verify_; }
+
+ private:
+  TlsContext(std::unique_ptr<boost::asio::ssl::context> ctx, bool verify);
+  std::unique_ptr<boost::asio::ssl::context> ctx_;
+  bool verify_;
+};
+
+}  // namespace factotum::faktory

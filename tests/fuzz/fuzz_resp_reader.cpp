@@ -1,0 +1,54 @@
+// Feeds the input to RespReader in chunks whose sizes come from the input itself, draining
+// next() after each chunk. Any crash, hang or sanitizer report is a bug; so is a reader that
+// reports success after an error (failure must be sticky).
+#include "faktory/resp_reader.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <string_view>
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using factotum::faktory::RespReader;
+  if (size == 0) return 0;
+  // Byte 0 picks the chunking; small limits make the limit paths reachable.
+  const std::uint8_t mode = data[0];
+  ++data;
+  --size;
+  RespReader reader(/*max_bulk=*/(mode & 1) != 0 ? 1024 : RespReader::kDefaultMaxBulk,
+                    /*max_line=*/(mode & 2) != 0 ? 64 : RespReader::kDefaultMaxLine);
+  const bool zero_copy = (mode & 4) != 0;
+
+  std::size_t offset = 0;
+  bool failed = false;
+  std::size_t seed = mode;
+  while (offset < size) {
+    seed = seed * 1103515245u + 12345u;
+    const std::size_t chunk = std::min<std::size_t>(size - offset, 1 + (seed >> 8) % 17);
+    const char* bytes = reinterpret_cast<const char*>(data + offset);
+    if (zero_copy) {
+      auto span = reader.prepare(chunk + 3);
+      std::memcpy(span.data(), bytes, chunk);
+      reader.commit(chunk);
+    } else {
+      reader.feed(std::string_view(bytes, chunk));
+    }
+    offset += chunk;
+    for (;;) {
+      auto reply = reader.next();
+      if (!reply) {
+        failed = true;
+        break;
+      }
+      if (failed) std::abort();  // an error must be sticky
+      if (!*reply) break;
+      // Exercise the accessors on every reply.
+      (void)(*reply)->is_ok();
+      (void)(*reply)->error_code();
+      (void)(*reply)->error_message();
+    }
+    if (failed && reader.next().has_value()) std::abort();
+  }
+  return 0;
+}

@@ -1,0 +1,95 @@
+// Replies a healthy server never sends: a close in the middle of a reply, garbage, silence.
+#include "client_test_support.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace factotum;
+using namespace factotum::faktory;
+using factotum::testing::ScriptedServer;
+using factotum::testing::TestServer;
+
+namespace {
+
+// Greets, accepts HELLO, then answers the first command with `reply` and closes when
+// `close_after` is set.
+ScriptedServer answering(std::string reply, bool close_after) {
+  return ScriptedServer([reply = std::move(reply), close_after](ScriptedServer::Peer& peer) {
+    peer.send("+HI {\"v\":2}\r\n");
+    if (peer.read_line().empty()) return;
+    peer.send("+OK\r\n");
+    if (peer.read_line().empty()) return;
+    peer.send(reply);
+    if (close_after) {
+      peer.close();
+    } else {
+      peer.read_line();
+    }
+  });
+}
+
+Result<boost::json::object> info_from(
+    const ScriptedServer& server, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  auto options = ClientOptions::for_url(parse_url(server.url()).value());
+  options.command_timeout = timeout;
+  BlockingClient client(options);
+  REQUIRE(client.connect());
+  auto info = client.info();
+  CHECK_FALSE(client.is_connected());  // a broken stream is never reused
+  return info;
+}
+
+}  // namespace
+
+TEST_CASE("the server closing in the middle of a bulk reply is a connection error") {
+  auto server = answering("$100\r\n{\"half\":", true);
+  auto info = info_from(server);
+  REQUIRE_FALSE(info);
+  CHECK(info.error().is(errc::connection_closed));
+  CHECK(info.error().message.find("middle of a reply") != std::string::npos);
+}
+
+TEST_CASE("a garbage reply is a malformed-reply error that says what was wrong") {
+  auto server = answering("HTTP/1.1 400 Bad Request\r\n", false);
+  auto info = info_from(server);
+  REQUIRE_FALSE(info);
+  CHECK(info.error().is(errc::malformed_reply));
+  CHECK(info.error().message.find("INFO") != std::string::npos);
+}
+
+TEST_CASE("a reply that never comes times out and closes the connection") {
+  auto server = answering("", false);
+  auto info = info_from(server, std::chrono::milliseconds(300));
+  REQUIRE_FALSE(info);
+  CHECK(info.error().is(errc::timeout));
+}
+
+TEST_CASE("a reply of the wrong kind is an unexpected-reply error") {
+  auto server = answering("+OK\r\n", false);
+  auto options = ClientOptions::for_url(parse_url(server.url()).value());
+  BlockingClient client(options);
+  REQUIRE(client.connect());
+  auto info = client.info();
+  REQUIRE_FALSE(info);
+  CHECK(info.error().is(errc::unexpected_reply));
+}
+
+TEST_CASE("a dropped connection is reported and a new connect() recovers") {
+  testing::TestServerOptions server_options;
+  server_options.fetch_block = std::chrono::milliseconds(200);
+  TestServer server(server_options);
+  BlockingClient client(testing::options_for(server));
+  REQUIRE(client.connect());
+  server.drop_all_connections();
+  auto info = client.info();
+  REQUIRE_FALSE(info);
+  CHECK_FALSE(client.is_connected());
+  REQUIRE(client.connect());
+  CHECK(client.info());
+}
+
+TEST_CASE("commands on a client that never connected say so") {
+  BlockingClient client(ClientOptions::for_url(parse_url("tcp://127.0.0.1:1").value()));
+  auto pushed = client.push(Job::create("T"));
+  REQUIRE_FALSE(pushed);
+  CHECK(pushed.error().is(errc::not_connected));
+}
