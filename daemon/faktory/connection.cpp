@@ -14,6 +14,7 @@
 #include <openssl/x509.h>
 
 #include <string>
+#include <tuple>
 
 namespace factotum::faktory {
 
@@ -180,8 +181,14 @@ asio::awaitable<Result<void>> Connection::write(std::string_view bytes, std::str
   if (!open_) co_return Error(errc::not_connected, "not connected to " + peer_);
   Deadline guard(*this, deadline);
   auto buffer = asio::buffer(bytes.data(), bytes.size());
-  auto [ec, n] = tls_ ? co_await asio::async_write(*tls_, buffer, kUseTuple)
-                      : co_await asio::async_write(*plain_, buffer, kUseTuple);
+  // Not `tls_ ? co_await … : co_await …`: GCC 12 mishandles co_await in a conditional.
+  std::tuple<boost::system::error_code, std::size_t> written;
+  if (tls_) {
+    written = co_await asio::async_write(*tls_, buffer, kUseTuple);
+  } else {
+    written = co_await asio::async_write(*plain_, buffer, kUseTuple);
+  }
+  const auto& [ec, n] = written;
   if (ec) {
     auto err = io_error(ec, "sending " + std::string(what));
     close();
@@ -206,8 +213,13 @@ asio::awaitable<Result<Reply>> Connection::read_reply(
     Deadline guard(*this, deadline);
     auto space = reader_.prepare(kReadChunk);
     auto buffer = asio::buffer(space.data(), space.size());
-    auto [ec, n] = tls_ ? co_await tls_->async_read_some(buffer, kUseTuple)
-                        : co_await plain_->async_read_some(buffer, kUseTuple);
+    std::tuple<boost::system::error_code, std::size_t> got;
+    if (tls_) {
+      got = co_await tls_->async_read_some(buffer, kUseTuple);
+    } else {
+      got = co_await plain_->async_read_some(buffer, kUseTuple);
+    }
+    const auto& [ec, n] = got;
     reader_.commit(n);
     if (ec) {
       auto err = io_error(ec, "waiting for the reply to " + std::string(what));

@@ -1,0 +1,249 @@
+// factotum: parse the command line, load the configuration and the plugins, run the worker
+// until a signal stops it, exit with a sysexits-style code (DESIGN.md §6).
+#include "config/config.hpp"
+#include "faktory/jid.hpp"
+#include "plugins/plugin_host.hpp"
+#include "run_job.hpp"
+#include "service/log.hpp"
+#include "service/signals.hpp"
+#include "worker/worker.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/program_options.hpp>
+
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <optional>
+
+#ifndef FACTOTUM_VERSION
+#define FACTOTUM_VERSION "0.0.0"
+#endif
+
+namespace {
+
+namespace po = boost::program_options;
+using factotum::service::Log;
+using factotum::service::LogLevel;
+
+constexpr int kExitOk = 0;
+constexpr int kExitSoftware = 70;  // EX_SOFTWARE: an internal error
+constexpr int kExitConfig = 78;    // EX_CONFIG: the configuration cannot be used
+
+constexpr const char* kDefaultConfig = "/etc/factotum/factotum.yaml";
+
+struct CommandLine {
+  std::string config = kDefaultConfig;
+  bool check_config = false;
+  factotum::config::ConfigOverrides overrides;
+};
+
+// Parses argv; returns an exit code when the process should end right away.
+std::optional<int> parse_command_line(int argc, char** argv, CommandLine& cli) {
+  po::options_description options(
+      "Usage: factotum [options]\n"
+      "       factotum run-job --plugin FILE --jobtype T [--args JSON] ...   (see run-job "
+      "--help)\n\n"
+      "A Faktory worker daemon that runs jobs in plugins.\n\nOptions");
+  std::string url;
+  std::string log_level;
+  std::string concurrency;
+  options.add_options()("help,h", "show this help and exit")("version,V",
+                                                             "show the version and exit")(
+      "config,c", po::value(&cli.config),
+      "configuration file (default /etc/factotum/factotum.yaml)")(
+      "check-config", po::bool_switch(&cli.check_config),
+      "validate the configuration, load the plugins, print a summary; exit 0 or 78")(
+      "url", po::value(&url), "Faktory server URL (overrides FAKTORY_URL and faktory.url)")(
+      "log-level", po::value(&log_level),
+      "error, warning, info or debug (overrides logging.level)")(
+      "concurrency", po::value(&concurrency),
+      "number of processors (overrides worker.concurrency)");
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, options), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "factotum: " << e.what() << "\n(see factotum --help)\n";
+    return kExitConfig;  // a bad command line is a bad configuration (EX_CONFIG)
+  }
+  if (vm.count("help")) {
+    std::cout
+        << options
+        << "\nSignals: TERM/INT stop gracefully (twice: hurry), TSTP quiet, TTIN dump state,\n"
+           "HUP reload (not supported yet).\n"
+           "Exit status: 0 stopped cleanly, 70 internal error, 78 configuration error.\n";
+    return kExitOk;
+  }
+  if (vm.count("version")) {
+    std::cout << "factotum " << FACTOTUM_VERSION << " (plugin SDK " << 1 << "." << 0 << ")\n";
+    return kExitOk;
+  }
+  if (vm.count("url")) cli.overrides.url = url;
+  if (vm.count("log-level")) cli.overrides.log_level = log_level;
+  if (vm.count("concurrency")) cli.overrides.concurrency = concurrency;
+  return std::nullopt;
+}
+
+void apply_logging(const factotum::config::LoggingConfig& logging) {
+  Log::set_level(static_cast<LogLevel>(static_cast<int>(logging.level)));
+  Log::set_format(logging.format == factotum::config::LogFormat::json
+                      ? factotum::service::LogFormat::json
+                      : factotum::service::LogFormat::text);
+}
+
+factotum::worker::WorkerSettings worker_settings(const factotum::config::Config& config) {
+  factotum::worker::WorkerSettings settings;
+  auto& connection = settings.connection;
+  connection.url = config.faktory.url;
+  connection.password = config.faktory.password;
+  connection.tls.ca_file = config.faktory.tls.ca_file.string();
+  connection.tls.cert_file = config.faktory.tls.cert_file.string();
+  connection.tls.key_file = config.faktory.tls.key_file.string();
+  connection.tls.verify = config.faktory.tls.verify;
+  std::string wid = config.worker.wid;
+  if (wid.empty()) wid = factotum::faktory::generate_jid().substr(0, 16);
+  connection.identity = factotum::faktory::process_identity(wid, config.worker.labels);
+
+  settings.concurrency = config.worker.concurrency;
+  settings.queues = {};
+  settings.queues.weighted = config.worker.queue_mode == factotum::config::QueueMode::weighted;
+  for (const auto& queue : config.worker.queues) {
+    settings.queues.names.push_back(queue.name);
+    settings.queues.weights.push_back(queue.weight);
+  }
+  settings.shutdown_timeout = config.worker.shutdown_timeout;
+  settings.heartbeat_interval = config.worker.heartbeat_interval;
+  for (const auto& [jobtype, options] : config.jobtypes) {
+    if (options.timeout) settings.jobtype_timeouts.emplace(jobtype, *options.timeout);
+  }
+  return settings;
+}
+
+// Loads the plugins and orders the middleware; a ConfigError for anything the operator must fix.
+// Returns false when a plugin was skipped (reported, not fatal unless plugins.fatal_errors).
+bool load_plugins(factotum::plugins::PluginHost& host, const factotum::config::Config& config) {
+  factotum::plugins::LoadOptions load;
+  load.strict_permissions = config.plugins.strict_permissions;
+  load.fatal_errors = config.plugins.fatal_errors;
+  load.config_json = config.plugins.config_json();
+  const auto report = host.load_directories(config.plugins.directories, load);
+  for (const auto& loaded : report.loaded) Log::info("plugin loaded", {{"plugin", loaded}});
+  for (const auto& error : report.errors) {
+    Log::error("plugin not loaded", {{"file", error.file.string()}, {"reason", error.reason}});
+  }
+  if (!report.ok() && config.plugins.fatal_errors) {
+    const auto& first = report.errors.front();
+    throw factotum::config::ConfigError({config.source.string(), 0, 0}, "plugins.fatal_errors",
+                                        "plugin " + first.message());
+  }
+  std::vector<std::string> order;
+  for (const auto& entry : config.middleware) order.push_back(entry.name);
+  if (auto error = host.set_middleware_order(order)) {
+    const auto where = config.middleware.empty() ? factotum::config::SourceLocation{}
+                                                 : config.middleware.front().where;
+    throw factotum::config::ConfigError(where, "middleware", *error);
+  }
+  if (host.jobtypes().empty()) {
+    Log::warning("no plugin registered a jobtype: every fetched job will fail as UnknownJobtype");
+  }
+  return report.ok();
+}
+
+void print_summary(const factotum::config::Config& config,
+                   const factotum::plugins::PluginHost& host) {
+  std::cout << factotum::config::describe(config);
+  std::cout << "jobtypes:\n";
+  for (const auto& jobtype : host.jobtypes()) {
+    std::cout << "  " << jobtype.name << "  (plugin " << jobtype.plugin << ", "
+              << jobtype.file.string() << ")\n";
+  }
+  std::cout << "middleware (outermost first):\n";
+  for (const auto& middleware : host.middleware()) {
+    std::cout << "  " << middleware.name << "  (" << middleware.file.string() << ")\n";
+  }
+}
+
+int run_daemon(const CommandLine& cli) {
+  Log::detect_journal();
+  factotum::config::Config config;
+  try {
+    config = factotum::config::load_config(cli.config, cli.overrides,
+                                           factotum::faktory::process_environment());
+  } catch (const factotum::config::ConfigError& e) {
+    Log::error(std::string("configuration error: ") + e.what());
+    return kExitConfig;
+  }
+  apply_logging(config.logging);
+  for (const auto& warning : config.warnings) Log::warning(warning);
+
+  boost::asio::io_context io(1);
+  std::optional<factotum::worker::Worker> worker;
+
+  factotum::plugins::HostServices services;
+  services.log = [](int level, std::string_view plugin, std::string_view jid,
+                    std::string_view message) {
+    Log::write(static_cast<LogLevel>(level), message, {{"plugin", plugin}, {"jid", jid}});
+  };
+  services.push = [&worker](std::string_view job_json, std::string& jid_or_error) {
+    if (!worker) {
+      jid_or_error = "jobs can only be pushed while the worker runs";
+      return false;
+    }
+    return worker->push(job_json, jid_or_error);
+  };
+  factotum::plugins::PluginHost host(services);
+  bool plugins_ok = false;
+  try {
+    plugins_ok = load_plugins(host, config);
+  } catch (const factotum::config::ConfigError& e) {
+    Log::error(std::string("configuration error: ") + e.what());
+    return kExitConfig;
+  }
+
+  if (cli.check_config) {
+    print_summary(config, host);
+    // Stricter than a start: a plugin that would be skipped is an error worth fixing.
+    if (!plugins_ok) {
+      std::cout << "configuration has errors: some plugins could not be loaded (see above)\n";
+      return kExitConfig;
+    }
+    std::cout << "configuration OK\n";
+    return kExitOk;
+  }
+
+  worker.emplace(io, worker_settings(config), host);
+  factotum::service::SignalHandler signals(
+      io, {[&] { worker->stop(); }, [&] { worker->quiet(); }, [&] { worker->dump_state(); }, {}});
+  worker->set_on_finished([&signals] { signals.close(); });
+  Log::info("factotum starting", {{"version", FACTOTUM_VERSION},
+                                  {"config", config.source.string()},
+                                  {"server", config.faktory.url.redacted()}});
+  worker->start();
+  io.run();
+
+  if (worker->jobs_still_running()) {
+    // Job threads are never killed (DESIGN.md §3); they were cancelled and FAILed, and the
+    // process ends without joining them.
+    Log::warning("exiting with job functions still running; they were FAILed and will be retried");
+    std::cerr.flush();
+    std::_Exit(kExitOk);
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    if (argc >= 2 && std::strcmp(argv[1], "run-job") == 0) {
+      return factotum::run_job_main(argc - 1, argv + 1);
+    }
+    CommandLine cli;
+    if (auto exit_code = parse_command_line(argc, argv, cli)) return *exit_code;
+    return run_daemon(cli);
+  } catch (const std::exception& e) {
+    Log::error(std::string("internal error: ") + e.what());
+    return kExitSoftware;
+  }
+}

@@ -1,0 +1,70 @@
+#include "service/signals.hpp"
+
+#include "service/log.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <csignal>
+
+namespace factotum::service {
+
+struct SignalHandler::Impl {
+  boost::asio::signal_set signals;
+  SignalActions actions;
+
+  Impl(boost::asio::io_context& io, SignalActions a)
+      : signals(io, SIGTERM, SIGINT, SIGTSTP), actions(std::move(a)) {
+    signals.add(SIGTTIN);
+    signals.add(SIGHUP);
+  }
+
+  void wait() {
+    signals.async_wait([this](const boost::system::error_code& ec, int signo) {
+      if (ec) return;  // closed
+      dispatch(signo);
+      wait();
+    });
+  }
+
+  void dispatch(int signo) {
+    switch (signo) {
+      case SIGTERM:
+      case SIGINT:
+        Log::info(signo == SIGTERM ? "received SIGTERM" : "received SIGINT");
+        if (actions.stop) actions.stop();
+        break;
+      case SIGTSTP:
+        Log::info("received SIGTSTP");
+        if (actions.quiet) actions.quiet();
+        break;
+      case SIGTTIN:
+        if (actions.dump) actions.dump();
+        break;
+      case SIGHUP:
+        if (actions.reload) {
+          actions.reload();
+        } else {
+          Log::warning("received SIGHUP: reload not supported yet; nothing changed");
+        }
+        break;
+      default:
+        break;
+    }
+  }
+};
+
+SignalHandler::SignalHandler(boost::asio::io_context& io, SignalActions actions)
+    : impl_(std::make_unique<Impl>(io, std::move(actions))) {
+  impl_->wait();
+}
+
+SignalHandler::~SignalHandler() = default;
+
+void SignalHandler::close() {
+  boost::system::error_code ignored;
+  impl_->signals.cancel(ignored);
+  impl_->signals.clear(ignored);
+}
+
+}  // namespace factotum::service

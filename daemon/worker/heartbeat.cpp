@@ -1,0 +1,81 @@
+#include "worker/heartbeat.hpp"
+
+#include "service/log.hpp"
+#include "worker/rss.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <random>
+
+namespace factotum::worker {
+
+namespace asio = boost::asio;
+using service::Log;
+
+Heartbeat::Heartbeat(Runtime& runtime, std::function<void(faktory::WorkerState)> on_state)
+    : rt_(runtime),
+      on_state_(std::move(on_state)),
+      client_(runtime.io.get_executor(), runtime.settings.connection),
+      backoff_(std::random_device{}()),
+      timer_(runtime.io) {}
+
+void Heartbeat::finish() {
+  finishing_ = true;
+  timer_.cancel();
+}
+
+std::string Heartbeat::describe() const {
+  return client_.is_connected() ? "connected" : "reconnecting";
+}
+
+asio::awaitable<void> Heartbeat::beat_once() {
+  faktory::commands::BeatArgs beat;
+  beat.wid = rt_.settings.connection.identity.wid;
+  // Tell the server what we are doing (shown on its Busy page); it echoes it back.
+  if (rt_.phase == Phase::quiet) beat.current_state = "quiet";
+  if (rt_.phase == Phase::stopping) beat.current_state = "terminate";
+  beat.rss_kb = current_rss_kb();
+
+  auto state = co_await client_.beat(beat);
+  if (state) {
+    if (*state != faktory::WorkerState::running) on_state_(*state);
+    co_return;
+  }
+  if (faktory::is_unknown_worker(state.error())) {
+    // Reaped (no BEAT for 60 s, e.g. after a long pause): a fresh HELLO registers us again.
+    Log::warning("the Faktory server had forgotten this worker; registering again",
+                 {{"wid", beat.wid}});
+    client_.close();
+    co_return;
+  }
+  if (client_.is_connected()) {
+    Log::warning("BEAT failed", {{"error", state.error().what()}});
+  } else {
+    rt_.status.failed(state.error().what());
+  }
+}
+
+asio::awaitable<void> Heartbeat::run() {
+  auto self = shared_from_this();
+  while (!finishing_) {
+    if (!client_.is_connected()) {
+      auto connected = co_await client_.connect();
+      if (!connected) {
+        rt_.status.failed(connected.error().what());
+        timer_.expires_after(backoff_.next());
+        (void)co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+        continue;
+      }
+      backoff_.reset();
+      rt_.status.connected();
+    }
+    co_await beat_once();
+    if (!client_.is_connected() && !finishing_) continue;  // reconnect (re-HELLO) at once
+    timer_.expires_after(rt_.settings.heartbeat_interval);
+    (void)co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  co_await client_.end();
+}
+
+}  // namespace factotum::worker

@@ -1,0 +1,40 @@
+// The heartbeat: BEAT every heartbeat_interval on a connection kept for the daemon's whole
+// life (the server forgets a wid when its last connection closes, PROTOCOL.md §0.10), with
+// our current_state and real rss_kb. The server's "quiet"/"terminate" reach the worker from
+// here; "-ERR unknown worker" means we were reaped: HELLO again (PROTOCOL.md §4).
+#pragma once
+
+#include "faktory/client.hpp"
+#include "worker/backoff.hpp"
+#include "worker/runtime.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <functional>
+#include <memory>
+
+namespace factotum::worker {
+
+class Heartbeat : public std::enable_shared_from_this<Heartbeat> {
+ public:
+  // on_state: called with the server's answer when it is not "running".
+  Heartbeat(Runtime& runtime, std::function<void(faktory::WorkerState)> on_state);
+
+  boost::asio::awaitable<void> run();
+  // Sends END and stops (the last step of shutdown).
+  void finish();
+  std::string describe() const;
+
+ private:
+  boost::asio::awaitable<void> beat_once();
+
+  Runtime& rt_;
+  std::function<void(faktory::WorkerState)> on_state_;
+  faktory::Client client_;
+  Backoff backoff_;
+  boost::asio::steady_timer timer_;
+  bool finishing_ = false;
+};
+
+}  // namespace factotum::worker

@@ -1,0 +1,79 @@
+#include "worker/producer_pool.hpp"
+
+#include "faktory/blocking_client.hpp"
+#include "faktory/jid.hpp"
+
+#include <boost/json/parse.hpp>
+
+namespace factotum::worker {
+
+ProducerPool::ProducerPool(faktory::ClientOptions options, std::size_t max_connections)
+    : options_(std::move(options)), max_(max_connections == 0 ? 1 : max_connections) {
+  options_.identity = faktory::Identity{};  // a producer: HELLO without a wid
+}
+
+ProducerPool::~ProducerPool() = default;
+
+std::unique_ptr<faktory::BlockingClient> ProducerPool::acquire() {
+  std::unique_lock lock(mutex_);
+  available_.wait(lock, [&] { return !idle_.empty() || open_ < max_; });
+  if (!idle_.empty()) {
+    auto client = std::move(idle_.back());
+    idle_.pop_back();
+    return client;
+  }
+  ++open_;
+  return std::make_unique<faktory::BlockingClient>(options_);
+}
+
+void ProducerPool::release(std::unique_ptr<faktory::BlockingClient> client) {
+  {
+    std::lock_guard lock(mutex_);
+    idle_.push_back(std::move(client));
+  }
+  available_.notify_one();
+}
+
+bool ProducerPool::push(std::string_view job_json, std::string& jid_or_error) {
+  boost::system::error_code ec;
+  auto value = boost::json::parse(job_json, ec);
+  if (ec || !value.is_object()) {
+    jid_or_error = "the job to push is not a JSON object" + (ec ? ": " + ec.message() : "");
+    return false;
+  }
+  auto& object = value.as_object();
+  if (!object.contains("jid")) object["jid"] = faktory::generate_jid();
+  if (!object.contains("args")) object["args"] = boost::json::array();
+  auto job = faktory::Job::from_json(object);
+  if (!job) {
+    jid_or_error = job.error().message;
+    return false;
+  }
+  if (auto valid = job->validate(); !valid) {
+    jid_or_error = valid.error().message;
+    return false;
+  }
+
+  auto client = acquire();
+  faktory::Result<void> pushed = faktory::Error(faktory::errc::not_connected, "not connected");
+  // One reconnect covers a producer connection the server dropped while it sat idle.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (!client->is_connected()) {
+      if (auto connected = client->connect(); !connected) {
+        pushed = connected.error();
+        continue;
+      }
+    }
+    pushed = client->push(*job);
+    if (pushed || client->is_connected()) break;
+  }
+  release(std::move(client));
+  if (!pushed) {
+    jid_or_error = pushed.error().what();
+    return false;
+  }
+  jid_or_error = job->jid;
+  return true;
+}
+
+}  // namespace factotum::worker

@@ -1,0 +1,48 @@
+#include "worker/server_status.hpp"
+
+#include "service/log.hpp"
+
+namespace factotum::worker {
+
+using service::Log;
+
+namespace {
+
+std::string seconds_since(std::chrono::steady_clock::time_point since) {
+  const auto s =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - since);
+  return std::to_string(s.count()) + "s";
+}
+
+}  // namespace
+
+void ServerStatus::connected() {
+  if (down_since_) {
+    Log::info("connection to the Faktory server restored",
+              {{"server", server_}, {"down_for", seconds_since(*down_since_)}});
+    down_since_.reset();
+  } else if (!ever_connected_) {
+    Log::info("connected to the Faktory server", {{"server", server_}});
+  }
+  ever_connected_ = true;
+}
+
+void ServerStatus::failed(const std::string& why) {
+  if (down_since_) {
+    last_error_ = why;  // still down: already said so
+    return;
+  }
+  down_since_ = std::chrono::steady_clock::now();
+  last_error_ = why;
+  Log::warning(ever_connected_
+                   ? "lost the connection to the Faktory server; reconnecting with back-off"
+                   : "cannot reach the Faktory server; retrying with back-off",
+               {{"server", server_}, {"error", why}});
+}
+
+std::string ServerStatus::describe() const {
+  if (!down_since_) return ever_connected_ ? "connected" : "connecting";
+  return "down for " + seconds_since(*down_since_) + " (" + last_error_ + ")";
+}
+
+}  // namespace factotum::worker

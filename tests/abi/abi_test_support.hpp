@@ -1,0 +1,87 @@
+// Helpers for the ABI tests: temp dirs, test plugin paths, a thread-safe log collector.
+#pragma once
+
+#include "plugins/plugin_host.hpp"
+
+#include <sys/stat.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace factotum::abi_test {
+
+namespace fs = std::filesystem;
+
+// A fresh mkdtemp() directory, removed with everything in it at scope end.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const fs::path& path() const noexcept { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+// A built test plugin: FACTOTUM_ABI_PLUGIN_DIR/<name>.so.
+fs::path plugin(std::string_view name);
+// Copies test plugin `name` into `dir` as `as` (default: <name>.so), mode 0644.
+fs::path install(std::string_view name, const fs::path& dir, std::string as = {});
+// Replaces `dir/as` with test plugin `name` the way package managers do: a new file renamed
+// over the old one (a new inode, so reload() sees the change however fast it comes).
+fs::path replace(std::string_view name, const fs::path& dir, const std::string& as);
+
+struct LogLine {
+  int level = 0;
+  std::string plugin;
+  std::string jid;
+  std::string message;
+};
+
+// Collects plugin log lines from any thread; tests wait on it instead of sleeping.
+class LogCollector {
+ public:
+  plugins::HostServices services();
+  // Waits (up to `timeout`) until a line with this message was logged.
+  bool wait_for(std::string_view message,
+                std::chrono::milliseconds timeout = std::chrono::seconds(60));
+  std::vector<LogLine> lines() const;
+  // Index of the first line with this message (and jid when given), or -1.
+  long index_of(std::string_view message, std::string_view jid = {}) const;
+  std::vector<std::string> messages_for(std::string_view jid) const;
+  std::size_t count(std::string_view message) const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<LogLine> lines_;
+};
+
+// Owns a job's strings; input() gives the views the host reads.
+struct TestJob {
+  std::string jid = "jid-1";
+  std::string jobtype;
+  std::string queue = "default";
+  std::string args_json = "[]";
+  std::string custom_json = "{}";
+  std::string payload_json;
+  int retry_count = 0;
+  std::atomic<bool> cancelled{false};
+
+  explicit TestJob(std::string type, std::string job_id = "jid-1");
+  plugins::JobInput input() const;
+};
+
+bool contains(std::string_view text, std::string_view part);
+// The default options for tests: strict, non-fatal, the host's own staging dir.
+plugins::LoadOptions options();
+
+}  // namespace factotum::abi_test

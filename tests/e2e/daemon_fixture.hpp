@@ -1,0 +1,126 @@
+// End-to-end fixture: an in-process TestServer and the real `factotum` binary as a child
+// process with a generated configuration. Tests wait on conditions (server stats, log
+// lines, exit) with generous deadlines, never on sleeps.
+#pragma once
+
+#include "catch_result.hpp"
+#include "child_process.hpp"
+#include "faktory/blocking_client.hpp"
+#include "faktory/url.hpp"
+#include "test_server.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+
+namespace factotum::testing {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+inline constexpr auto kDeadline = std::chrono::seconds(60);
+
+inline std::string random_suffix() {
+  std::random_device rd;
+  return std::to_string(rd());
+}
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    path = fs::temp_directory_path() / ("factotum-e2e-" + random_suffix());
+    fs::create_directories(path);
+    fs::permissions(path, fs::perms::owner_all);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+inline TestServerOptions quick_server_options() {
+  TestServerOptions options;
+  options.fetch_block = std::chrono::milliseconds(500);
+  return options;
+}
+
+// Writes a config for `server` plus `extra` YAML (top-level keys other than faktory, worker,
+// plugins, logging), with worker settings from `worker_yaml` (indented mapping body).
+class Daemon {
+ public:
+  struct Settings {
+    unsigned concurrency = 4;
+    std::string queues = "[default]";
+    std::string shutdown_timeout = "10s";
+    std::string heartbeat_interval = "5s";
+    std::string extra;  // appended verbatim (e.g. "jobtypes:\n  sleep:\n    timeout: 1s\n")
+  };
+
+  Daemon(const TestServer& server, Settings settings) : wid_("e2e-" + random_suffix()) {
+    config_ = dir_.path / "factotum.yaml";
+    std::ofstream out(config_);
+    out << "faktory:\n  url: " << server.url() << "\n"
+        << "worker:\n  concurrency: " << settings.concurrency << "\n"
+        << "  queues: " << settings.queues << "\n"
+        << "  shutdown_timeout: " << settings.shutdown_timeout << "\n"
+        << "  heartbeat_interval: " << settings.heartbeat_interval << "\n"
+        << "  wid: " << wid_ << "\n"
+        << "plugins:\n  directories: [" << FACTOTUM_BINARY_DIR "/tests/e2e-plugins]\n"
+        << "logging:\n  level: debug\n"
+        << settings.extra;
+  }
+
+  // Starts factotum and waits until its processors are up.
+  void start() {
+    process_ = std::make_unique<ChildProcess>(std::vector<std::string>{
+        FACTOTUM_BINARY_DIR "/bin/factotum", "--config", config_.string()});
+    auto started = process_->wait_for_line(
+        [](const std::string& line) { return line.find("worker started") != std::string::npos; },
+        kDeadline);
+    INFO(process_->output());
+    REQUIRE(started);
+  }
+
+  ChildProcess& process() { return *process_; }
+  const std::string& wid() const { return wid_; }
+  const fs::path& config() const { return config_; }
+
+  // Waits for a log line containing `text`; on failure the daemon's output goes into the
+  // test report.
+  bool wait_for_log(std::string_view text, std::chrono::milliseconds deadline = kDeadline) {
+    const bool seen =
+        process_
+            ->wait_for_line(
+                [&](const std::string& line) { return line.find(text) != std::string::npos; },
+                deadline)
+            .has_value();
+    if (!seen) UNSCOPED_INFO("daemon output:\n" << process_->output());
+    return seen;
+  }
+
+ private:
+  TempDir dir_;
+  fs::path config_;
+  std::string wid_;
+  std::unique_ptr<ChildProcess> process_;
+};
+
+// A producer connection to push jobs with.
+inline std::unique_ptr<faktory::BlockingClient> producer_for(const TestServer& server) {
+  auto client = std::make_unique<faktory::BlockingClient>(
+      faktory::ClientOptions::for_url(faktory::parse_url(server.url()).value()));
+  REQUIRE(client->connect());
+  return client;
+}
+
+inline faktory::Job job(std::string jobtype, boost::json::array args = {},
+                        std::string queue = "default") {
+  auto j = faktory::Job::create(std::move(jobtype), std::move(args), std::move(queue));
+  j.retry = 3;
+  return j;
+}
+
+}  // namespace factotum::testing

@@ -1,0 +1,115 @@
+// The daemon processing jobs: every job ACKed exactly once, failures FAILed with their
+// details, queue order honoured.
+#include "daemon_fixture.hpp"
+
+#include "faktory/job.hpp"
+
+#include <csignal>
+
+using namespace factotum;
+using namespace factotum::testing;
+
+TEST_CASE("N jobs pushed are processed and ACKed exactly once") {
+  TestServer server(quick_server_options());
+  Daemon daemon(server, {});
+  daemon.start();
+  auto producer = producer_for(server);
+  constexpr int kJobs = 200;
+  std::vector<std::string> jids;
+  for (int i = 0; i < kJobs; ++i) {
+    auto j = job("ok", {i});
+    jids.push_back(j.jid);
+    REQUIRE(producer->push(j));
+  }
+  REQUIRE(
+      server.wait_for([](const TestServer::Stats& s) { return s.processed >= kJobs; }, kDeadline));
+  const auto stats = server.stats();
+  CHECK(stats.processed == kJobs);
+  CHECK(stats.failures == 0);
+  CHECK(stats.working == 0);
+  for (const auto& jid : jids) CHECK(server.ack_count(jid) == 1);
+
+  daemon.process().signal(SIGTERM);
+  CHECK(daemon.process().wait_exit(kDeadline) == 0);
+}
+
+TEST_CASE("a throwing job is FAILed with the exception's type, message and a retry") {
+  TestServer server(quick_server_options());
+  Daemon daemon(server, {});
+  daemon.start();
+  auto producer = producer_for(server);
+  auto j = job("throw", {"x"});
+  REQUIRE(producer->push(j));
+  REQUIRE(server.wait_for([](const TestServer::Stats& s) { return s.failures >= 1; }, kDeadline));
+  auto retries = server.retry_jobs();
+  REQUIRE(retries.size() == 1);
+  auto failed = faktory::Job::parse(retries.front());
+  REQUIRE(failed);
+  REQUIRE(failed->failure);
+  CHECK(failed->failure->errtype == "std::runtime_error");
+  CHECK(failed->failure->message == "boom: [\"x\"]");
+  CHECK(server.ack_count(j.jid) == 0);
+  CHECK(daemon.wait_for_log("job failed"));
+  daemon.process().signal(SIGTERM);
+  CHECK(daemon.process().wait_exit(kDeadline) == 0);
+}
+
+TEST_CASE("a job whose jobtype no plugin handles is FAILed as UnknownJobtype") {
+  TestServer server(quick_server_options());
+  Daemon daemon(server, {});
+  daemon.start();
+  auto producer = producer_for(server);
+  auto j = job("NoSuchJobtype");
+  REQUIRE(producer->push(j));
+  REQUIRE(server.wait_for([](const TestServer::Stats& s) { return s.failures >= 1; }, kDeadline));
+  auto failed = faktory::Job::parse(server.retry_jobs().at(0));
+  REQUIRE(failed);
+  CHECK(failed->failure->errtype == "UnknownJobtype");
+  CHECK(server.ack_count(j.jid) == 0);
+  daemon.process().signal(SIGTERM);
+  CHECK(daemon.process().wait_exit(kDeadline) == 0);
+}
+
+TEST_CASE("strict queues are drained in order") {
+  TestServer server(quick_server_options());
+  auto producer = producer_for(server);
+  for (int i = 0; i < 20; ++i) REQUIRE(producer->push(job("ok", {i}, "low")));
+  for (int i = 0; i < 20; ++i) REQUIRE(producer->push(job("ok", {i}, "high")));
+  Daemon::Settings settings;
+  settings.concurrency = 1;
+  settings.queues = "[high, low]";
+  Daemon daemon(server, settings);
+  daemon.start();
+  REQUIRE(server.wait_for([](const TestServer::Stats& s) { return s.processed >= 40; }, kDeadline));
+  // With one processor, every "high" job was fetched before any "low" one.
+  std::vector<std::string> fetched;
+  for (const auto& record : server.command_log()) {
+    if (record.verb == "FETCH") fetched.push_back(record.line);
+  }
+  REQUIRE(fetched.size() >= 40);
+  for (const auto& line : fetched) CHECK(line == "FETCH high low");
+  daemon.process().signal(SIGTERM);
+  CHECK(daemon.process().wait_exit(kDeadline) == 0);
+}
+
+TEST_CASE("weighted queues are reshuffled per FETCH, the heavier one first more often") {
+  TestServer server(quick_server_options());
+  Daemon::Settings settings;
+  settings.concurrency = 1;
+  settings.queues = "{heavy: 9, light: 1}";
+  Daemon daemon(server, settings);
+  daemon.start();
+  auto producer = producer_for(server);
+  for (int i = 0; i < 60; ++i) REQUIRE(producer->push(job("ok", {i}, i % 2 ? "heavy" : "light")));
+  REQUIRE(server.wait_for([](const TestServer::Stats& s) { return s.processed >= 60; }, kDeadline));
+  int heavy_first = 0;
+  int light_first = 0;
+  for (const auto& record : server.command_log()) {
+    if (record.line == "FETCH heavy light") ++heavy_first;
+    if (record.line == "FETCH light heavy") ++light_first;
+  }
+  CHECK(heavy_first + light_first >= 60);
+  CHECK(heavy_first > light_first);
+  daemon.process().signal(SIGTERM);
+  CHECK(daemon.process().wait_exit(kDeadline) == 0);
+}

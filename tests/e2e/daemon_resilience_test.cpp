@@ -1,0 +1,105 @@
+// The daemon against a misbehaving server: dropped connections, refused reconnects, the
+// server's quiet/terminate, being reaped; and job deadlines.
+#include "daemon_fixture.hpp"
+
+#include <csignal>
+
+using namespace factotum;
+using namespace factotum::testing;
+
+TEST_CASE("the server dropping every connection and refusing reconnects loses no job") {
+  TestServer server(quick_server_options());
+  Daemon daemon(server, {});
+  daemon.start();
+  auto producer = producer_for(server);
+  constexpr int kJobs = 100;
+  std::vector<std::string> jids;
+  for (int i = 0; i < kJobs; ++i) {
+    auto j = job("sleep", {20});
+    jids.push_back(j.jid);
+    REQUIRE(producer->push(j));
+  }
+  REQUIRE(server.wait_for([](const TestServer::Stats& s) { return s.processed >= 10; }, kDeadline));
+
+  server.refuse_connections(true);
+  server.drop_all_connections();
+  // One line for the outage, however many connections and retries it takes.
+  REQUIRE(daemon.wait_for_log("lost the connection to the Faktory server"));
+  server.refuse_connections(false);
+  REQUIRE(daemon.wait_for_log("connection to the Faktory server restored"));
+
+  REQUIRE(server.wait_for(
+      [](const TestServer::Stats& s) { return s.working == 0 && s.queues.at("default") == 0; },
+      kDeadline));
+  for (const auto& jid : jids) {
+    INFO(jid);
+    CHECK(server.ack_count(jid) >= 1);  // resent ACKs of a dropped reply are harmless
+    CHECK(server.fail_count(jid) == 0);
+  }
+  CHECK(server.stats().retries == 0);
+  const auto log = daemon.process().output();
+  std::size_t lost_lines = 0;
+  for (std::size_t at = 0; (at = log.find("lost the connection", at)) != std::string::npos; ++at) {
+    ++lost_lines;
+  }
+  CHECK(lost_lines == 1);
+  daemon.process().signal(SIGTERM);
+  CHECK(daemon.process().wait_exit(kDeadline) == 0);
+}
+
+TEST_CASE("the server's quiet stops fetching; its terminate stops the daemon") {
+  TestServer server(quick_server_options());
+  Daemon daemon(server, {});
+  daemon.start();
+  REQUIRE(server.wait_for(
+      [&](const TestServer::Stats&) { return server.worker_state(daemon.wid()).has_value(); },
+      kDeadline));
+  server.set_worker_state(daemon.wid(), "quiet");
+  REQUIRE(daemon.wait_for_log("asked this worker to be quiet"));
+  server.set_worker_state(daemon.wid(), "terminate");
+  REQUIRE(daemon.wait_for_log("asked this worker to stop"));
+  CHECK(daemon.process().wait_exit(kDeadline) == 0);
+}
+
+TEST_CASE("a reaped worker registers again and keeps working") {
+  TestServerOptions options = quick_server_options();
+  options.heartbeat_timeout = std::chrono::seconds(8);  // BEATs come every 5 s
+  options.task_interval = std::chrono::milliseconds(200);
+  TestServer server(options);
+  Daemon daemon(server, {});
+  daemon.start();
+  const auto registered = [&] { return server.worker_state(daemon.wid()).has_value(); };
+  REQUIRE(server.wait_for([&](const TestServer::Stats&) { return registered(); }, kDeadline));
+  // A paused process misses its BEATs: the server reaps it and closes its connections.
+  daemon.process().signal(SIGSTOP);
+  REQUIRE(server.wait_for([&](const TestServer::Stats&) { return !registered(); }, kDeadline));
+  daemon.process().signal(SIGCONT);
+  REQUIRE(server.wait_for([&](const TestServer::Stats&) { return registered(); }, kDeadline));
+  auto producer = producer_for(server);
+  auto j = job("ok");
+  REQUIRE(producer->push(j));
+  REQUIRE(server.wait_for([&](const TestServer::Stats&) { return server.ack_count(j.jid) == 1; },
+                          kDeadline));
+  daemon.process().signal(SIGTERM);
+  CHECK(daemon.process().wait_exit(kDeadline) == 0);
+}
+
+TEST_CASE("a job past its jobtype timeout is FAILed as JobTimeout; its late result is dropped") {
+  TestServer server(quick_server_options());
+  Daemon::Settings settings;
+  settings.extra = "jobtypes:\n  stubborn:\n    timeout: 500ms\n";
+  Daemon daemon(server, settings);
+  daemon.start();
+  auto producer = producer_for(server);
+  auto j = job("stubborn", {2000});
+  REQUIRE(producer->push(j));
+  REQUIRE(server.wait_for([&](const TestServer::Stats&) { return server.fail_count(j.jid) == 1; },
+                          kDeadline));
+  auto failed = faktory::Job::parse(server.retry_jobs().at(0));
+  REQUIRE(failed);
+  CHECK(failed->failure->errtype == "JobTimeout");
+  REQUIRE(daemon.wait_for_log("a timed-out job returned; its result is dropped"));
+  CHECK(server.ack_count(j.jid) == 0);
+  daemon.process().signal(SIGTERM);
+  CHECK(daemon.process().wait_exit(kDeadline) == 0);
+}

@@ -1,0 +1,42 @@
+// Jobtypes the end-to-end tests drive the daemon with. Built like any plugin, against the
+// SDK only.
+#include <factotum/plugin.hpp>
+
+#include <chrono>
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+namespace {
+
+// args_json is "[N]" or "[N,...]": the first number, in milliseconds.
+long first_number(std::string_view args) {
+  const auto digits = args.find_first_of("0123456789");
+  return digits == std::string_view::npos ? 0 : std::strtol(args.data() + digits, nullptr, 10);
+}
+
+void sleep_polling(factotum::Job& job, long ms, bool honour_cancel) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  while (std::chrono::steady_clock::now() < until) {
+    if (honour_cancel) job.throw_if_cancelled();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+}  // namespace
+
+FACTOTUM_PLUGIN("e2e_jobs", "1.0.0", [](factotum::Registrar& r) {
+  // Succeeds at once.
+  r.jobtype("ok", [](factotum::Job&) {});
+  // Fails with std::runtime_error("boom: <args>").
+  r.jobtype("throw", [](factotum::Job& job) {
+    throw std::runtime_error("boom: " + std::string(job.args_json()));
+  });
+  // Sleeps args[0] ms, stopping early (Cancelled) when cancelled.
+  r.jobtype("sleep",
+            [](factotum::Job& job) { sleep_polling(job, first_number(job.args_json()), true); });
+  // Sleeps args[0] ms and ignores cancellation (a job that outlives its deadline).
+  r.jobtype("stubborn",
+            [](factotum::Job& job) { sleep_polling(job, first_number(job.args_json()), false); });
+})
