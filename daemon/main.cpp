@@ -11,6 +11,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/program_options.hpp>
 
+#include <malloc.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
@@ -235,6 +237,10 @@ int run_daemon(const CommandLine& cli) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // glibc gives every thread that allocates its own malloc arena; with a job thread per
+  // processor that is most of an idle daemon's RSS. Two arenas are plenty for a daemon whose
+  // threads mostly wait on the network.
+  mallopt(M_ARENA_MAX, 2);
   try {
     if (argc >= 2 && std::strcmp(argv[1], "run-job") == 0) {
       return factotum::run_job_main(argc - 1, argv + 1);

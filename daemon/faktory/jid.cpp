@@ -1,12 +1,13 @@
 #include "faktory/jid.hpp"
 
-#include <openssl/rand.h>
 #include <pthread.h>
 
 #include <array>
 #include <atomic>
 #include <cstdint>
 #include <random>
+
+#include <sys/random.h>
 
 namespace factotum::faktory {
 namespace {
@@ -46,9 +47,10 @@ class JidGenerator {
   static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
   void seed(std::uint64_t generation) {
-    if (RAND_bytes(reinterpret_cast<unsigned char*>(state_.data()),  // NOLINT: byte view
-                   static_cast<int>(sizeof(state_))) != 1) {
-      std::random_device device;  // getrandom(2) on Linux: fine as a fallback
+    // The kernel's CSPRNG directly: OpenSSL's RAND_bytes would initialise its whole provider
+    // machinery (megabytes of resident libcrypto) in a daemon that may never use TLS.
+    if (::getrandom(state_.data(), sizeof(state_), 0) != static_cast<ssize_t>(sizeof(state_))) {
+      std::random_device device;
       for (auto& word : state_) {
         word = (static_cast<std::uint64_t>(device()) << 32) ^ device();
       }

@@ -59,6 +59,10 @@ void Processor::abandon_job_for_shutdown() {
   job_timer_.cancel();
 }
 
+void Processor::check_deadline(Clock::time_point now) {
+  if (current_ && now >= current_->deadline) job_timer_.cancel();
+}
+
 std::string Processor::describe() const {
   switch (state_) {
     case State::connecting:
@@ -145,7 +149,11 @@ std::shared_ptr<RunningJob> Processor::prepare(std::string& payload) {
   job->job = std::move(*parsed);
   job->args_json = boost::json::serialize(job->job.args);
   job->custom_json = job->job.custom ? boost::json::serialize(*job->job.custom) : "{}";
-  job->plugin = rt_.host.plugin_for(job->job.jobtype).value_or("");
+  // Which plugin handles it is only needed for logs; the lookup takes the registry lock, so
+  // skip it on the job path unless someone will read it.
+  if (Log::enabled(service::LogLevel::debug)) {
+    job->plugin = rt_.host.plugin_for(job->job.jobtype).value_or("");
+  }
   job->processor = index_;
   job->id = rt_.next_job_id++;
   job->started = Clock::now();
@@ -215,9 +223,11 @@ asio::awaitable<void> Processor::process(std::string payload) {
 }
 
 asio::awaitable<void> Processor::wait_for_job(RunningJob& job) {
-  // Sleep until the job returns (the completion cancels the timer), its deadline passes, or
-  // shutdown gives up on it.
-  job_timer_.expires_at(job.deadline);
+  // Sleep until the job returns (the completion cancels the timer), its deadline passes (the
+  // worker's deadline watch cancels it), or shutdown gives up on it. The timer itself never
+  // expires, so arming it costs no timerfd update.
+  job_timer_.expires_at(Clock::time_point::max());
+  if (rt_.watch_deadline) rt_.watch_deadline(job.deadline);
   while (!job.finished.load(std::memory_order_acquire) && !abandon_ &&
          Clock::now() < job.deadline) {
     (void)co_await job_timer_.async_wait(kUseTuple);
@@ -258,8 +268,9 @@ asio::awaitable<void> Processor::wait_for_job(RunningJob& job) {
     failure.errtype = "JobTimeout";
     failure.message = "the job ran past its deadline of " + millis_text(job.deadline - job.started);
   }
-  Log::warning(shutdown ? "job cancelled at shutdown" : "job timed out",
-               {{"jid", jid}, {"jobtype", jobtype}, {"plugin", job.plugin}});
+  Log::warning(
+      shutdown ? "job cancelled at shutdown" : "job timed out",
+      {{"jid", jid}, {"jobtype", jobtype}, {"plugin", rt_.host.plugin_for(jobtype).value_or("")}});
   state_ = State::reporting;
   co_await report(job, &failure);
   if (shutdown) co_return;  // the process is about to end; the thread is left behind

@@ -27,6 +27,8 @@ class Processor : public std::enable_shared_from_this<Processor> {
   void wake();
   // At the shutdown deadline: stop waiting for the running job, cancel and FAIL it.
   void abandon_job_for_shutdown();
+  // Wakes the wait for the running job when its deadline has passed.
+  void check_deadline(std::chrono::steady_clock::time_point now);
 
   std::string describe() const;
   unsigned index() const noexcept { return index_; }

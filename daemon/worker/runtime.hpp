@@ -12,7 +12,9 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 
@@ -48,6 +50,11 @@ struct Runtime {
 
   // Job functions that have not returned yet (a timed-out or abandoned job keeps its thread).
   std::atomic<unsigned> busy_threads{0};
+
+  // Set by the Worker: wakes the processors when `deadline` passes. One shared timer, re-armed
+  // only when a job's deadline is earlier than any pending one, keeps per-job timer syscalls
+  // off the job path.
+  std::function<void(std::chrono::steady_clock::time_point deadline)> watch_deadline;
 
   bool may_fetch() const noexcept { return phase == Phase::running; }
 };

@@ -53,12 +53,37 @@ struct Worker::Impl {
   std::vector<std::shared_ptr<Processor>> processors;
   std::shared_ptr<Heartbeat> heartbeat;
   asio::steady_timer stop_timer;
+  asio::steady_timer deadline_timer;
   unsigned running_processors = 0;
   bool finished = false;
   std::function<void()> on_finished;
 
   Impl(asio::io_context& io, WorkerSettings settings, plugins::PluginHost& host)
-      : rt(io, std::move(settings), host), producers(rt.settings.connection, 4), stop_timer(io) {}
+      : rt(io, std::move(settings), host),
+        producers(rt.settings.connection, 4),
+        stop_timer(io),
+        deadline_timer(io) {
+    deadline_timer.expires_at(Clock::time_point::max());
+    rt.watch_deadline = [this](Clock::time_point deadline) { watch_deadline(deadline); };
+  }
+
+  // Keeps deadline_timer at the earliest deadline of the jobs in flight. Re-armed only when a
+  // new job's deadline is earlier than the pending one (rare: later jobs have later deadlines).
+  void watch_deadline(Clock::time_point deadline) {
+    if (deadline >= deadline_timer.expiry()) return;
+    deadline_timer.expires_at(deadline);
+    deadline_timer.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;  // re-armed earlier, or shutting down
+      const auto now = Clock::now();
+      for (auto& p : processors) p->check_deadline(now);
+      auto next = Clock::time_point::max();
+      for (const auto& [id, job] : rt.in_flight) {
+        if (job->deadline > now) next = std::min(next, job->deadline);
+      }
+      deadline_timer.expires_at(Clock::time_point::max());
+      if (next != Clock::time_point::max()) watch_deadline(next);
+    });
+  }
 
   void start() {
     heartbeat = std::make_shared<Heartbeat>(rt, [this](faktory::WorkerState state) {
@@ -136,6 +161,7 @@ struct Worker::Impl {
   void all_processors_done() {
     if (rt.phase != Phase::stopping) return;  // quiet: keep heartbeating until told to stop
     stop_timer.cancel();
+    deadline_timer.cancel();
     heartbeat->finish();
     finished = true;
     Log::info("stopped");
@@ -153,7 +179,7 @@ struct Worker::Impl {
     for (const auto& [id, job] : rt.in_flight) {
       Log::info("job in flight", {{"jid", job->job.jid},
                                   {"jobtype", job->job.jobtype},
-                                  {"plugin", job->plugin},
+                                  {"plugin", rt.host.plugin_for(job->job.jobtype).value_or("")},
                                   {"processor", std::to_string(job->processor)},
                                   {"running_for", seconds_text(now - job->started)}});
     }
