@@ -113,3 +113,20 @@ TEST_CASE("weighted queues are reshuffled per FETCH, the heavier one first more 
   daemon.process().signal(SIGTERM);
   CHECK(daemon.process().wait_exit(kDeadline) == 0);
 }
+
+TEST_CASE("a job can push a follow-up job through the daemon") {
+  TestServer server(quick_server_options());
+  Daemon::Settings settings;
+  settings.queues = "[default, followup]";
+  Daemon daemon(server, settings);
+  daemon.start();
+  auto producer = producer_for(server);
+  auto j = job("chain");
+  REQUIRE(producer->push(j));
+  REQUIRE(server.wait_for([](const TestServer::Stats& s) { return s.processed >= 2; }, kDeadline));
+  CHECK(server.ack_count(j.jid) == 1);
+  CHECK(daemon.wait_for_log("pushed follow-up"));
+  CHECK(server.stats().queues.at("followup") == 0);
+  daemon.process().signal(SIGTERM);
+  CHECK(daemon.process().wait_exit(kDeadline) == 0);
+}

@@ -63,7 +63,9 @@ namespace detail {
 inline std::string_view view(factotum_str s) noexcept {
   return s.size == 0 ? std::string_view() : std::string_view(s.data, s.size);
 }
-inline factotum_str str(std::string_view s) noexcept { return factotum_str{s.data(), s.size()}; }
+inline factotum_str str(std::string_view s) noexcept {
+  return factotum_str{s.data(), s.size()};
+}
 
 // The host's table and this plugin's handle, kept by the entry point's init. Each plugin has
 // its own copy: plugins are built with hidden visibility, so nothing here is shared.
@@ -80,7 +82,7 @@ inline std::string demangle(const char* name) {
 #if defined(__GNUG__)
   int status = 0;
   std::unique_ptr<char, void (*)(void*)> out(abi::__cxa_demangle(name, nullptr, nullptr, &status),
-                                              std::free);
+                                             std::free);
   if (status == 0 && out) return out.get();
 #endif
   return name;
@@ -115,8 +117,7 @@ class Job {
   }
 
   void log(LogLevel level, std::string_view message) const noexcept {
-    api().log(detail::state().plugin, static_cast<factotum_log_level>(level),
-              detail::str(message));
+    api().log(detail::state().plugin, static_cast<factotum_log_level>(level), detail::str(message));
   }
 
   factotum_job* native() const noexcept { return job_; }
@@ -213,8 +214,8 @@ class Registrar {
   // Throws std::runtime_error when the host refuses (duplicate name, called after init).
   void jobtype(std::string_view name, JobFunction fn) {
     auto holder = std::make_unique<JobFunction>(std::move(fn));
-    check(api_->register_jobtype(plugin_, detail::str(name), &detail::job_trampoline,
-                                 holder.get(), &detail::destroy<JobFunction>),
+    check(api_->register_jobtype(plugin_, detail::str(name), &detail::job_trampoline, holder.get(),
+                                 &detail::destroy<JobFunction>),
           "jobtype", name);
     holder.release();  // the host owns it now and frees it through destroy
   }
@@ -228,9 +229,7 @@ class Registrar {
   }
 
   // This plugin's config subtree as JSON text ({} when none).
-  std::string_view config_json() const noexcept {
-    return detail::view(api_->config_json(plugin_));
-  }
+  std::string_view config_json() const noexcept { return detail::view(api_->config_json(plugin_)); }
 
   void log(LogLevel level, std::string_view message) const noexcept {
     api_->log(plugin_, static_cast<factotum_log_level>(level), detail::str(message));
@@ -256,7 +255,22 @@ class Registrar {
 // Logs from anywhere in the plugin (any thread) once init has run.
 inline void log(LogLevel level, std::string_view message) noexcept {
   const auto& s = detail::state();
-  if (s.api != nullptr) s.api->log(s.plugin, static_cast<factotum_log_level>(level), detail::str(message));
+  if (s.api != nullptr)
+    s.api->log(s.plugin, static_cast<factotum_log_level>(level), detail::str(message));
+}
+
+// Pushes a follow-up job given as a JSON object (e.g. {"jobtype":"Next","args":[1]}; jid, queue
+// and retry are filled in) and returns its jid. Blocks until the server accepted it; throws
+// std::runtime_error when it did not (so, inside a job, the job FAILs and is retried).
+inline std::string push_job(std::string_view job_json) {
+  const auto& s = detail::state();
+  char jid[128] = {};
+  const factotum_status status = s.api->push_job(s.plugin, detail::str(job_json), jid, sizeof jid);
+  if (status != FACTOTUM_OK) {
+    throw std::runtime_error("pushing a follow-up job failed (status " + std::to_string(status) +
+                             ")");
+  }
+  return jid;
 }
 
 namespace detail {
@@ -286,27 +300,27 @@ factotum_status run_init(const factotum_host_api* api, factotum_plugin* plugin,
 // Defines the plugin's entry point. NAME and VERSION are string literals; INIT is a callable
 // taking factotum::Registrar& (a lambda or a function name). Optional shutdown: use
 // FACTOTUM_PLUGIN_WITH_SHUTDOWN and pass a `void()` callable.
-#define FACTOTUM_PLUGIN_WITH_SHUTDOWN(NAME, VERSION, INIT, SHUTDOWN)                     \
+#define FACTOTUM_PLUGIN_WITH_SHUTDOWN(NAME, VERSION, INIT, SHUTDOWN)                      \
   extern "C" FACTOTUM_EXPORT const factotum_plugin_descriptor* factotum_plugin_v1(void) { \
-    static const factotum_plugin_descriptor descriptor = {                               \
-        sizeof(factotum_plugin_descriptor),                                              \
-        FACTOTUM_ABI_MAJOR,                                                              \
-        FACTOTUM_ABI_MINOR,                                                              \
-        NAME,                                                                            \
-        VERSION,                                                                         \
-        [](const factotum_host_api* api, factotum_plugin* plugin) noexcept {             \
-          auto init = INIT;                                                              \
-          return ::factotum::detail::run_init(api, plugin, init);                        \
-        },                                                                               \
-        [](factotum_plugin*) noexcept {                                                  \
-          try {                                                                          \
-            auto shutdown = SHUTDOWN;                                                    \
-            shutdown();                                                                  \
-          } catch (...) {                                                                \
-            ::factotum::log(::factotum::LogLevel::error, "shutdown threw an exception"); \
-          }                                                                              \
-        }};                                                                              \
-    return &descriptor;                                                                  \
+    static const factotum_plugin_descriptor descriptor = {                                \
+        sizeof(factotum_plugin_descriptor),                                               \
+        FACTOTUM_ABI_MAJOR,                                                               \
+        FACTOTUM_ABI_MINOR,                                                               \
+        NAME,                                                                             \
+        VERSION,                                                                          \
+        [](const factotum_host_api* api, factotum_plugin* plugin) noexcept {              \
+          auto init = INIT;                                                               \
+          return ::factotum::detail::run_init(api, plugin, init);                         \
+        },                                                                                \
+        [](factotum_plugin*) noexcept {                                                   \
+          try {                                                                           \
+            auto shutdown = SHUTDOWN;                                                     \
+            shutdown();                                                                   \
+          } catch (...) {                                                                 \
+            ::factotum::log(::factotum::LogLevel::error, "shutdown threw an exception");  \
+          }                                                                               \
+        }};                                                                               \
+    return &descriptor;                                                                   \
   }
 
 #define FACTOTUM_PLUGIN(NAME, VERSION, INIT) \

@@ -138,7 +138,7 @@ typedef struct factotum_host_api {
   int32_t (*job_cancelled)(const factotum_job* job);
 
   /* From a middleware: runs the rest of the chain and returns its status. Each middleware
-   * calls it at most once per job. */
+   * calls it at most once per job; a second call returns FACTOTUM_ESTATE. */
   factotum_status (*job_next)(factotum_job* job);
 
   /* -- Services [any thread] -- */
@@ -180,7 +180,9 @@ typedef struct factotum_plugin_descriptor {
   factotum_status (*init)(const factotum_host_api* api, factotum_plugin* plugin);
 
   /* Optional (may be NULL). Called once when this plugin generation is retired, after its
-   * last job returned: stop every thread you started. The code stays mapped afterwards. */
+   * last job returned: stop every thread you started. The code stays mapped afterwards.
+   * It may run on any thread (often the job thread that finished the generation's last
+   * job), never concurrently with a job of this generation. */
   void (*shutdown)(factotum_plugin* plugin);
 } factotum_plugin_descriptor;
 

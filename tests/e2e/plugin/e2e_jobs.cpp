@@ -33,6 +33,11 @@ FACTOTUM_PLUGIN("e2e_jobs", "1.0.0", [](factotum::Registrar& r) {
   r.jobtype("throw", [](factotum::Job& job) {
     throw std::runtime_error("boom: " + std::string(job.args_json()));
   });
+  // Pushes a follow-up "ok" job on the "followup" queue through the daemon's producer pool.
+  r.jobtype("chain", [](factotum::Job& job) {
+    const std::string jid = factotum::push_job(R"({"jobtype":"ok","queue":"followup","args":[]})");
+    job.log(factotum::LogLevel::info, "pushed follow-up " + jid);
+  });
   // Sleeps args[0] ms, stopping early (Cancelled) when cancelled.
   r.jobtype("sleep",
             [](factotum::Job& job) { sleep_polling(job, first_number(job.args_json()), true); });
