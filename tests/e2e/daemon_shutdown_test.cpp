@@ -93,3 +93,19 @@ TEST_CASE("TSTP stops fetching; the job in flight finishes; the worker keeps hea
   daemon.process().signal(SIGTERM);
   CHECK(daemon.process().wait_exit(kDeadline) == 0);
 }
+
+TEST_CASE("TTIN logs every job in flight and the connection states") {
+  TestServer server(quick_server_options());
+  Daemon daemon(server, {});
+  daemon.start();
+  auto producer = producer_for(server);
+  auto j = job("sleep", {3000});
+  REQUIRE(producer->push(j));
+  REQUIRE(server.wait_for([](const TestServer::Stats& s) { return s.working == 1; }, kDeadline));
+  daemon.process().signal(SIGTTIN);
+  REQUIRE(daemon.wait_for_log("job in flight jid=" + j.jid));
+  CHECK(daemon.wait_for_log("processor index="));
+  daemon.process().signal(SIGTERM);
+  CHECK(daemon.process().wait_exit(kDeadline) == 0);
+  CHECK(server.ack_count(j.jid) == 1);
+}
