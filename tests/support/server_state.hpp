@@ -115,6 +115,12 @@ class ServerState {
   std::uint64_t processed() const { return processed_; }
   std::uint64_t failures() const { return failures_; }
   std::size_t working() const { return working_.size(); }
+  // Jids currently reserved (fetched, not yet ACKed or FAILed), in jid order.
+  std::vector<std::string> working_jids() const {
+    std::vector<std::string> jids;
+    for (const auto& [jid, reservation] : working_) jids.push_back(jid);
+    return jids;
+  }
   std::size_t retries() const { return retries_.size(); }
   std::size_t dead() const { return dead_.size(); }
   std::size_t scheduled() const { return scheduled_.size(); }

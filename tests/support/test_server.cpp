@@ -304,6 +304,10 @@ std::vector<std::string> TestServer::scheduled_jobs() const {
   return impl_->call([&] { return impl_->core.state.set_payloads("scheduled"); });
 }
 
+std::vector<std::string> TestServer::working_jids() const {
+  return impl_->call([&] { return impl_->core.state.working_jids(); });
+}
+
 bool TestServer::wait_for(std::function<bool(const Stats&)> pred,
                           std::chrono::milliseconds deadline) const {
   auto until = std::chrono::steady_clock::now() + deadline;

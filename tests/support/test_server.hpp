@@ -108,6 +108,7 @@ class TestServer {
   std::vector<std::string> retry_jobs() const;  // payload JSON, next retry first
   std::vector<std::string> dead_jobs() const;
   std::vector<std::string> scheduled_jobs() const;
+  std::vector<std::string> working_jids() const;  // reserved: fetched, not yet ACKed/FAILed
   // Polls stats() until pred holds or the deadline passes; for tests (no sleeps as sync).
   bool wait_for(std::function<bool(const Stats&)> pred, std::chrono::milliseconds deadline) const;
 
