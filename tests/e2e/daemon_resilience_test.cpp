@@ -71,7 +71,7 @@ TEST_CASE("the server dropping every connection and refusing reconnects loses no
   CHECK(daemon.process().wait_exit(kDeadline) == 0);
 }
 
-TEST_CASE("the server's quiet stops fetching; its terminate stops the daemon") {
+TEST_CASE("the server's quiet stops fetching and its terminate stops the daemon") {
   TestServer server(quick_server_options());
   Daemon daemon(server, {});
   daemon.start();
@@ -108,7 +108,7 @@ TEST_CASE("a reaped worker registers again and keeps working") {
   CHECK(daemon.process().wait_exit(kDeadline) == 0);
 }
 
-TEST_CASE("a job past its jobtype timeout is FAILed as JobTimeout; its late result is dropped") {
+TEST_CASE("a job past its jobtype timeout is FAILed as JobTimeout and its late result dropped") {
   TestServer server(quick_server_options());
   Daemon::Settings settings;
   settings.extra = "jobtypes:\n  stubborn:\n    timeout: 500ms\n";

@@ -202,7 +202,7 @@ TEST_CASE("QUEUE PAUSE, RESUME and REMOVE act on the server's queues") {
   CHECK(server.stats().queues.count("adminq") == 0);
 }
 
-TEST_CASE("MUTATE moves jobs between sets; FLUSH empties the server") {
+TEST_CASE("MUTATE moves jobs between sets and FLUSH empties the server") {
   TestServer server(quick_server());
   BlockingClient client(testing::options_for(server));
   REQUIRE(client.connect());

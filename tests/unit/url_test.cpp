@@ -41,7 +41,7 @@ TEST_CASE("the port defaults to 7419 and a trailing slash is allowed", "[url]") 
   CHECK(parse_url("tcp://localhost:7419/").value().host == "localhost");
 }
 
-TEST_CASE("tcp+tls selects TLS; the scheme is case-insensitive", "[url]") {
+TEST_CASE("tcp+tls selects TLS and the scheme is case-insensitive", "[url]") {
   CHECK(parse_url("tcp+tls://faktory:7419").value().tls);
   CHECK(parse_url("TCP+TLS://faktory:7419").value().tls);
   CHECK_FALSE(parse_url("TCP://faktory").value().tls);
