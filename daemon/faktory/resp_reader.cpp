@@ -61,20 +61,23 @@ RespReader::RespReader(std::size_t max_bulk, std::size_t max_line)
 void RespReader::feed(std::string_view bytes) {
   if (failed_) return;  // the stream is dead; do not let it grow
   compact();
-  buf_.resize(end_);
-  buf_.append(bytes);
-  end_ = buf_.size();
+  if (buf_.size() < end_ + bytes.size()) buf_.resize(end_ + bytes.size());
+  if (!bytes.empty()) std::memcpy(buf_.data() + end_, bytes.data(), bytes.size());
+  end_ += bytes.size();
 }
 
 std::span<char> RespReader::prepare(std::size_t n) {
   compact();
-  buf_.resize(end_ + n);
+  // buf_ only grows: bytes past end_ are scratch. Growing it once, instead of resizing up
+  // and down around every read, keeps std::string from zero-filling each read's space.
+  if (buf_.size() < end_ + n) buf_.resize(end_ + n);
+  prepared_ = n;
   return {buf_.data() + end_, n};
 }
 
 void RespReader::commit(std::size_t n) {
-  end_ += std::min(n, buf_.size() - end_);
-  buf_.resize(end_);
+  end_ += std::min(n, prepared_);
+  prepared_ = 0;
   if (failed_) {
     buf_.clear();
     pos_ = end_ = 0;
@@ -88,7 +91,7 @@ std::size_t RespReader::buffered() const noexcept {
 void RespReader::reset() {
   buf_.clear();
   if (buf_.capacity() > kKeepCapacity) std::string().swap(buf_);
-  pos_ = end_ = scanned_ = 0;
+  pos_ = end_ = scanned_ = prepared_ = 0;
   failed_.reset();
 }
 
@@ -98,7 +101,7 @@ void RespReader::reset() {
 void RespReader::compact() {
   if (pos_ == 0) return;
   if (pos_ == end_) {
-    buf_.clear();
+    // Keep the (already zero-filled) space for the next read unless a huge reply grew it.
     if (buf_.capacity() > kKeepCapacity) std::string().swap(buf_);
     pos_ = end_ = 0;
     return;
@@ -108,7 +111,6 @@ void RespReader::compact() {
   std::memmove(buf_.data(), buf_.data() + pos_, remaining);
   pos_ = 0;
   end_ = remaining;
-  buf_.resize(end_);
 }
 
 void RespReader::consume(std::size_t to) {
@@ -119,7 +121,7 @@ void RespReader::consume(std::size_t to) {
 Result<std::optional<Reply>> RespReader::fail(std::string message) {
   failed_ = Error(errc::malformed_reply, std::move(message));
   buf_.clear();
-  pos_ = end_ = scanned_ = 0;
+  pos_ = end_ = scanned_ = prepared_ = 0;
   return *failed_;
 }
 

@@ -70,6 +70,7 @@ class RespReader {
 
   std::string buf_;          // [pos_, end_) holds unconsumed bytes; [end_, size) is prepared
   std::size_t pos_ = 0;      // start of unconsumed bytes in buf_
+  std::size_t prepared_ = 0;  // size of the span the last prepare() handed out
   std::size_t end_ = 0;      // end of committed bytes in buf_
   std::size_t scanned_ = 0;  // bytes after pos_ already searched for CRLF without success
   std::size_t max_bulk_;
