@@ -1,4 +1,5 @@
 #include "config/read_file.hpp"
+#include "service/unique_fd.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -9,20 +10,7 @@
 namespace factotum::config {
 namespace {
 
-// Owns a file descriptor for the length of one read.
-class Fd {
- public:
-  explicit Fd(int fd) noexcept : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const noexcept { return fd_; }
-
- private:
-  int fd_;
-};
+using Fd = service::UniqueFd;
 
 std::string errno_text(int error) {
   return std::strerror(error);

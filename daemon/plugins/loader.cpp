@@ -1,4 +1,5 @@
 #include "plugins/loader.hpp"
+#include "service/unique_fd.hpp"
 
 #include <boost/dll/library_info.hpp>
 #include <boost/dll/shared_library.hpp>
@@ -34,20 +35,7 @@ constexpr std::size_t descriptor_size_1_0 =
 
 constexpr std::string_view fix_strict = " (or set plugins.strict_permissions: false)";
 
-class Fd {
- public:
-  explicit Fd(int fd) noexcept : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const noexcept { return fd_; }
-  int release() noexcept { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
+using Fd = service::UniqueFd;
 
 std::string errno_text(int error) {
   return std::generic_category().message(error);
