@@ -52,7 +52,7 @@ asio::awaitable<void> Heartbeat::beat_once() {
   if (client_.is_connected()) {
     Log::warning("BEAT failed", {{"error", state.error().what()}});
   } else {
-    rt_.status.failed(state.error().what());
+    rt_.status.failed(state.error().what(), connected_since_);
   }
 }
 
@@ -60,14 +60,16 @@ asio::awaitable<void> Heartbeat::run() {
   auto self = shared_from_this();
   while (!finishing_) {
     if (!client_.is_connected()) {
+      const auto attempt = std::chrono::steady_clock::now();
       auto connected = co_await client_.connect();
       if (!connected) {
-        rt_.status.failed(connected.error().what());
+        rt_.status.failed(connected.error().what(), attempt);
         timer_.expires_after(backoff_.next());
         (void)co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
         continue;
       }
       backoff_.reset();
+      connected_since_ = std::chrono::steady_clock::now();
       rt_.status.connected();
     }
     co_await beat_once();

@@ -11,6 +11,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 
@@ -35,6 +36,7 @@ class Heartbeat : public std::enable_shared_from_this<Heartbeat> {
   Backoff backoff_;
   boost::asio::steady_timer timer_;
   bool finishing_ = false;
+  std::chrono::steady_clock::time_point connected_since_{};
 };
 
 }  // namespace factotum::worker

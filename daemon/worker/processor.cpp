@@ -97,13 +97,15 @@ asio::awaitable<bool> Processor::ensure_connected(bool for_report) {
     if (!for_report && !rt_.may_fetch()) co_return false;
     if (for_report && Clock::now() >= rt_.stop_deadline) co_return false;
     state_ = State::connecting;
+    const auto attempt = Clock::now();
     auto connected = co_await client_.connect();
     if (connected) {
       backoff_.reset();
+      connected_since_ = Clock::now();
       rt_.status.connected();
       break;
     }
-    rt_.status.failed(connected.error().what());
+    rt_.status.failed(connected.error().what(), attempt);
     co_await sleep(backoff_.next());
   }
   co_return true;
@@ -121,7 +123,7 @@ asio::awaitable<void> Processor::run() {
     state_ = State::idle;
     if (!fetched) {
       if (!client_.is_connected()) {
-        rt_.status.failed(fetched.error().what());
+        rt_.status.failed(fetched.error().what(), connected_since_);
         co_await sleep(backoff_.next());
       } else {
         // A -ERR to FETCH (e.g. "shutdown in progress") — pace retries like a connection error.
@@ -314,7 +316,7 @@ asio::awaitable<void> Processor::report(RunningJob& job,
                      {{"jid", job.job.jid}, {"error", sent.error().what()}});
         co_return;
       }
-      rt_.status.failed(sent.error().what());
+      rt_.status.failed(sent.error().what(), connected_since_);
     }
     if (Clock::now() >= job.reservation_expiry) {
       Log::error(std::string("could not ") + verb +

@@ -54,6 +54,8 @@ class Processor : public std::enable_shared_from_this<Processor> {
   State state_ = State::connecting;
   std::shared_ptr<RunningJob> current_;
   bool abandon_ = false;
+  // When the current connection was established (for ServerStatus's outage accounting).
+  std::chrono::steady_clock::time_point connected_since_{};
 };
 
 }  // namespace factotum::worker

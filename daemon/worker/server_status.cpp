@@ -21,19 +21,20 @@ void ServerStatus::connected() {
     Log::info("connection to the Faktory server restored",
               {{"server", server_}, {"down_for", seconds_since(*down_since_)}});
     down_since_.reset();
+    last_recovery_ = std::chrono::steady_clock::now();
   } else if (!ever_connected_) {
     Log::info("connected to the Faktory server", {{"server", server_}});
   }
   ever_connected_ = true;
 }
 
-void ServerStatus::failed(const std::string& why) {
-  if (down_since_) {
-    last_error_ = why;  // still down: already said so
-    return;
-  }
-  down_since_ = std::chrono::steady_clock::now();
+void ServerStatus::failed(const std::string& why, TimePoint since) {
   last_error_ = why;
+  if (down_since_) return;  // still down: already said so
+  // A connection or attempt that began before the last recovery failed because of the outage
+  // already reported (and recovered from), not because of a new one.
+  if (ever_connected_ && since < last_recovery_) return;
+  down_since_ = std::chrono::steady_clock::now();
   Log::warning(ever_connected_
                    ? "lost the connection to the Faktory server; reconnecting with back-off"
                    : "cannot reach the Faktory server; retrying with back-off",

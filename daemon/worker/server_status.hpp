@@ -14,9 +14,15 @@ class ServerStatus {
  public:
   explicit ServerStatus(std::string server) : server_(std::move(server)) {}
 
+  using TimePoint = std::chrono::steady_clock::time_point;
+
   void connected();
-  // `why`: the error that broke or refused the connection.
-  void failed(const std::string& why);
+  // `why`: the error that broke or refused the connection. `since`: when that connection was
+  // established (or the failed attempt began). A connection or attempt older than the last
+  // recovery belongs to the outage already reported: when the server drops every connection
+  // at once, processors learn of it one by one, some only after another one has reconnected —
+  // that is still one outage, not a new one per straggler.
+  void failed(const std::string& why, TimePoint since);
 
   bool is_down() const noexcept { return down_since_.has_value(); }
   const std::string& server() const noexcept { return server_; }
@@ -25,7 +31,8 @@ class ServerStatus {
  private:
   std::string server_;
   bool ever_connected_ = false;
-  std::optional<std::chrono::steady_clock::time_point> down_since_;
+  std::optional<TimePoint> down_since_;
+  TimePoint last_recovery_{};  // when the last outage ended
   std::string last_error_;
 };
 
