@@ -48,7 +48,15 @@ TEST_CASE("the server dropping every connection and refusing reconnects loses no
     }
     return server.stats().queues.at("default") == 0;
   };
-  REQUIRE(server.wait_for([&](const TestServer::Stats&) { return settled(); }, kDeadline));
+  const bool all_settled =
+      server.wait_for([&](const TestServer::Stats&) { return settled(); }, kDeadline);
+  if (!all_settled) {
+    for (const auto& jid : jids) {
+      if (server.ack_count(jid) == 0) UNSCOPED_INFO("not ACKed: " << jid);
+    }
+    UNSCOPED_INFO("daemon output:\n" << daemon.process().output());
+  }
+  REQUIRE(all_settled);
   const auto reserved = server.working_jids();
   CHECK(reserved.size() <= 4);  // at most one FETCH in flight per processor
   const auto log = daemon.process().output();
@@ -66,6 +74,7 @@ TEST_CASE("the server dropping every connection and refusing reconnects loses no
   for (std::size_t at = 0; (at = log.find("lost the connection", at)) != std::string::npos; ++at) {
     ++lost_lines;
   }
+  INFO("daemon output:\n" << log);
   CHECK(lost_lines == 1);
   daemon.process().signal(SIGTERM);
   CHECK(daemon.process().wait_exit(kDeadline) == 0);
