@@ -117,7 +117,23 @@ struct Client::Impl {
     }
     auto reply = co_await connection.read_reply(verb, deadline);
     busy = false;
+    if (reply && reply->kind == Reply::Kind::error && server_closes_after(*reply)) {
+      // The server says this and hangs up: report a broken connection (callers reconnect and
+      // resend, DESIGN.md §3), keeping the server's words.
+      connection.close();
+      co_return Error(errc::connection_closed, options.url.redacted() + " answered " +
+                                                   std::string(verb) + " with -" + reply->text +
+                                                   " and closed the connection");
+    }
     co_return reply;
+  }
+
+  // -ERR replies after which the server closes the connection (PROTOCOL.md §3.6-7,
+  // transcript 14).
+  static bool server_closes_after(const Reply& reply) {
+    const auto message = reply.error_message();
+    return message == "shutdown in progress" || message.starts_with("too many connections") ||
+           message == "redis: client is closed";
   }
 
   // Runs a command that answers +OK. `line` is taken by value: callers return this awaitable
@@ -129,8 +145,73 @@ struct Client::Impl {
     co_return expect_ok(verb, *reply);
   }
 
+  asio::awaitable<Result<std::map<std::string, std::string>>> push_bulk(Result<std::string> line) {
+    if (!line) co_return line.error();
+    auto reply = co_await round_trip(*line, "PUSHB", options.command_timeout);
+    if (!reply) co_return reply.error();
+    if (reply->kind == Reply::Kind::error) co_return reply->to_error();
+    if (reply->kind != Reply::Kind::bulk) co_return unexpected("PUSHB", "a JSON map", *reply);
+    auto object = parse_object("PUSHB", reply->text);
+    if (!object) co_return object.error();
+    std::map<std::string, std::string> refused;
+    for (const auto& [jid, reason] : *object) {
+      refused.emplace(std::string(jid), reason.is_string() ? std::string(reason.get_string())
+                                                           : json::serialize(reason));
+    }
+    co_return refused;
+  }
+
+  asio::awaitable<Result<std::optional<std::string>>> fetch_raw(Result<std::string> line) {
+    if (!line) co_return line.error();
+    auto reply = co_await round_trip(*line, "FETCH", options.fetch_timeout);
+    if (!reply) co_return reply.error();
+    switch (reply->kind) {
+      case Reply::Kind::bulk:
+        co_return std::optional<std::string>(std::move(reply->text));
+      case Reply::Kind::null:
+        co_return std::optional<std::string>();
+      case Reply::Kind::error:
+        co_return reply->to_error();
+      case Reply::Kind::simple:
+        break;
+    }
+    co_return unexpected("FETCH", "a job or $-1", *reply);
+  }
+
+  asio::awaitable<Result<std::optional<Job>>> fetch(Result<std::string> line) {
+    auto raw = co_await fetch_raw(std::move(line));
+    if (!raw) co_return raw.error();
+    if (!*raw) co_return std::optional<Job>();
+    auto job = Job::parse(**raw);
+    if (!job) {
+      co_return Error(errc::invalid_job,
+                      "FETCH returned a job that cannot be used: " + job.error().message);
+    }
+    co_return std::optional<Job>(std::move(*job));
+  }
+
+  asio::awaitable<Result<WorkerState>> beat(Result<std::string> line) {
+    if (!line) co_return line.error();
+    auto reply = co_await round_trip(*line, "BEAT", options.command_timeout);
+    if (!reply) co_return reply.error();
+    if (reply->is_ok()) co_return WorkerState::running;
+    if (reply->kind == Reply::Kind::error) co_return reply->to_error();
+    // A state change comes as a bulk string; accept a simple string too (PROTOCOL.md §0.2).
+    if (reply->kind == Reply::Kind::null) co_return unexpected("BEAT", "+OK or a state", *reply);
+    auto object = parse_object("BEAT", reply->text);
+    if (!object) co_return object.error();
+    const auto* state = object->if_contains("state");
+    if (state && state->is_string()) {
+      if (state->get_string() == "quiet") co_return WorkerState::quiet;
+      if (state->get_string() == "terminate") co_return WorkerState::terminate;
+      if (state->get_string() == "running") co_return WorkerState::running;
+    }
+    co_return unexpected("BEAT", "{\"state\":\"quiet\"|\"terminate\"}", *reply);
+  }
+
   asio::awaitable<Result<void>> connect() {
     connection.close();
+    busy = false;
     const auto deadline = Clock::now() + options.connect_timeout;
     if (options.url.tls && !options.tls_context) {
       auto context = TlsContext::create(options.tls);
@@ -206,53 +287,20 @@ asio::awaitable<Result<void>> Client::push(const Job& job) {
   return impl_->simple(commands::push(job), "PUSH");
 }
 
+// The public commands format their line before returning the awaitable: a caller may
+// co_spawn it or await it later, after the arguments (spans, temporaries) are gone.
 asio::awaitable<Result<std::map<std::string, std::string>>> Client::push_bulk(
     std::span<const Job> jobs) {
-  auto line = commands::pushb(jobs);
-  if (!line) co_return line.error();
-  auto reply = co_await impl_->round_trip(*line, "PUSHB", impl_->options.command_timeout);
-  if (!reply) co_return reply.error();
-  if (reply->kind == Reply::Kind::error) co_return reply->to_error();
-  if (reply->kind != Reply::Kind::bulk) co_return unexpected("PUSHB", "a JSON map", *reply);
-  auto object = parse_object("PUSHB", reply->text);
-  if (!object) co_return object.error();
-  std::map<std::string, std::string> refused;
-  for (const auto& [jid, reason] : *object) {
-    refused.emplace(std::string(jid), reason.is_string() ? std::string(reason.get_string())
-                                                         : json::serialize(reason));
-  }
-  co_return refused;
+  return impl_->push_bulk(commands::pushb(jobs));
 }
 
 asio::awaitable<Result<std::optional<std::string>>> Client::fetch_raw(
     std::span<const std::string> queues) {
-  auto line = commands::fetch(queues);
-  if (!line) co_return line.error();
-  auto reply = co_await impl_->round_trip(*line, "FETCH", impl_->options.fetch_timeout);
-  if (!reply) co_return reply.error();
-  switch (reply->kind) {
-    case Reply::Kind::bulk:
-      co_return std::optional<std::string>(std::move(reply->text));
-    case Reply::Kind::null:
-      co_return std::optional<std::string>();
-    case Reply::Kind::error:
-      co_return reply->to_error();
-    case Reply::Kind::simple:
-      break;
-  }
-  co_return unexpected("FETCH", "a job or $-1", *reply);
+  return impl_->fetch_raw(commands::fetch(queues));
 }
 
 asio::awaitable<Result<std::optional<Job>>> Client::fetch(std::span<const std::string> queues) {
-  auto raw = co_await fetch_raw(queues);
-  if (!raw) co_return raw.error();
-  if (!*raw) co_return std::optional<Job>();
-  auto job = Job::parse(**raw);
-  if (!job) {
-    co_return Error(errc::invalid_job,
-                    "FETCH returned a job that cannot be used: " + job.error().message);
-  }
-  co_return std::optional<Job>(std::move(*job));
+  return impl_->fetch(commands::fetch(queues));
 }
 
 asio::awaitable<Result<void>> Client::ack(std::string_view jid) {
@@ -264,23 +312,7 @@ asio::awaitable<Result<void>> Client::fail(const commands::FailArgs& failure) {
 }
 
 asio::awaitable<Result<WorkerState>> Client::beat(const commands::BeatArgs& beat) {
-  auto line = commands::beat(beat);
-  if (!line) co_return line.error();
-  auto reply = co_await impl_->round_trip(*line, "BEAT", impl_->options.command_timeout);
-  if (!reply) co_return reply.error();
-  if (reply->is_ok()) co_return WorkerState::running;
-  if (reply->kind == Reply::Kind::error) co_return reply->to_error();
-  // A state change comes as a bulk string; accept a simple string too (PROTOCOL.md §0.2).
-  if (reply->kind == Reply::Kind::null) co_return unexpected("BEAT", "+OK or a state", *reply);
-  auto object = parse_object("BEAT", reply->text);
-  if (!object) co_return object.error();
-  const auto* state = object->if_contains("state");
-  if (state && state->is_string()) {
-    if (state->get_string() == "quiet") co_return WorkerState::quiet;
-    if (state->get_string() == "terminate") co_return WorkerState::terminate;
-    if (state->get_string() == "running") co_return WorkerState::running;
-  }
-  co_return unexpected("BEAT", "{\"state\":\"quiet\"|\"terminate\"}", *reply);
+  return impl_->beat(commands::beat(beat));
 }
 
 asio::awaitable<Result<json::object>> Client::info() {

@@ -19,17 +19,18 @@ constexpr std::string_view kUrlVar = "FAKTORY_URL";
 // Error messages quote the URL, but a URL may carry a password: blank out what sits between
 // the first ':' of the authority and the last '@' before the path, parse or no parse.
 std::string redact_raw(std::string_view url) {
+  // Redact from the first ':' of the authority up to the LAST '@' of the whole string, not
+  // just the authority's: an unencoded '/', '?' or '#' in a password ends the authority early
+  // for a URL parser, and the rest of the password must not leak into an error message.
   const auto scheme_end = url.find("://");
   const std::size_t authority = scheme_end == std::string_view::npos ? 0 : scheme_end + 3;
-  const std::size_t authority_end = std::min(url.find_first_of("/?#", authority), url.size());
-  const std::string_view auth = url.substr(authority, authority_end - authority);
-  const auto at = auth.rfind('@');
-  if (at == std::string_view::npos) return std::string(url);
-  const auto colon = auth.substr(0, at).find(':');
+  const auto at = url.rfind('@');
+  if (at == std::string_view::npos || at < authority) return std::string(url);
+  const auto colon = url.substr(authority, at - authority).find(':');
   if (colon == std::string_view::npos) return std::string(url);
   std::string out(url.substr(0, authority + colon + 1));
   out += "***";
-  out += url.substr(authority + at);
+  out += url.substr(at);
   return out;
 }
 
@@ -127,6 +128,18 @@ std::string ServerUrl::redacted() const {
 Result<ServerUrl> parse_url(std::string_view url) {
   if (url.find("://") == std::string_view::npos) {
     return url_error(url, "missing scheme: expected tcp://host:port or tcp+tls://host:port");
+  }
+  {
+    // user:pass@ whose password holds an unencoded '/', '?' or '#': the parser would read the
+    // rest as a path and report a confusing error; say what is wrong instead.
+    const auto authority = url.find("://") + 3;
+    const auto cut = url.find_first_of("/?#", authority);
+    const auto at = url.rfind('@');
+    if (at != std::string_view::npos && cut != std::string_view::npos && at > cut) {
+      return url_error(url,
+                       "a '/', '?' or '#' in the password must be percent-encoded "
+                       "(%2F, %3F, %23)");
+    }
   }
   auto parsed = boost::urls::parse_uri(url);
   if (!parsed) {

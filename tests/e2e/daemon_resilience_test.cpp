@@ -43,10 +43,15 @@ TEST_CASE("the server dropping every connection and refusing reconnects loses no
   // reservation expires and then retries it (PROTOCOL.md §0.15, §8) — not lost, and never
   // seen by the daemon.
   const auto settled = [&] {
+    if (server.stats().queues.at("default") != 0) return false;
+    daemon.process().poll_output();
+    const auto log = daemon.process().output();
     for (const auto& jid : jids) {
-      if (server.ack_count(jid) == 0 && !server_reserved(server, jid)) return false;
+      if (server.ack_count(jid) > 0) continue;
+      const bool started = log.find("job started jid=" + jid) != std::string::npos;
+      if (started || !server_reserved(server, jid)) return false;  // running, or not yet fetched
     }
-    return server.stats().queues.at("default") == 0;
+    return true;
   };
   const bool all_settled =
       server.wait_for([&](const TestServer::Stats&) { return settled(); }, kDeadline);

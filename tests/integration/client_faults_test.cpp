@@ -93,3 +93,17 @@ TEST_CASE("commands on a client that never connected say so") {
   REQUIRE_FALSE(pushed);
   CHECK(pushed.error().is(errc::not_connected));
 }
+
+TEST_CASE("a shutdown-in-progress error closes the connection so callers reconnect and resend") {
+  testing::TestServerOptions server_options;
+  server_options.fetch_block = std::chrono::milliseconds(200);
+  TestServer server(server_options);
+  BlockingClient client(testing::options_for(server));
+  REQUIRE(client.connect());
+  server.begin_shutdown();
+  auto acked = client.ack("0123456789abcdef");
+  REQUIRE_FALSE(acked);
+  CHECK(acked.error().is(errc::connection_closed));
+  CHECK(acked.error().message.find("shutdown in progress") != std::string::npos);
+  CHECK_FALSE(client.is_connected());
+}

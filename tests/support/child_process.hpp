@@ -35,6 +35,8 @@ class ChildProcess {
 
   // Everything read so far from stdout and stderr.
   std::string output() const;
+  // Reads whatever output is available now, without waiting.
+  void poll_output() { pump(std::chrono::milliseconds(0)); }
 
  private:
   bool pump(std::chrono::milliseconds timeout);  // reads what is available; false when both closed

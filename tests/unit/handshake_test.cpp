@@ -4,6 +4,8 @@
 #include "transcript.hpp"
 
 #include <boost/json/parse.hpp>
+#include "catch_result.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <unistd.h>
@@ -155,4 +157,14 @@ TEST_CASE("process_identity uses this host's name and this process's id", "[hand
   CHECK(id.wid == "wid-1");
   CHECK(id.labels == std::vector<std::string>{"x"});
   CHECK(id.username.empty());
+}
+
+TEST_CASE("a greeting with an absurd iteration count is refused, not hashed") {
+  factotum::faktory::Reply greeting;
+  greeting.kind = factotum::faktory::Reply::Kind::simple;
+  greeting.text = R"(HI {"v":2,"i":2000000000,"s":"abc"})";
+  auto parsed = factotum::faktory::parse_greeting(greeting);
+  REQUIRE_FALSE(parsed);
+  CHECK(parsed.error().is(factotum::faktory::errc::handshake_failed));
+  CHECK(parsed.error().message.find("out of range") != std::string::npos);
 }

@@ -1,5 +1,7 @@
 #include "faktory/url.hpp"
 
+#include "catch_result.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <map>
@@ -227,4 +229,13 @@ TEST_CASE("process_environment reads the real environment", "[url][env]") {
   CHECK(env("FACTOTUM_URL_TEST_VAR") == std::optional<std::string>("tcp://envhost:7419"));
   ::unsetenv("FACTOTUM_URL_TEST_VAR");
   CHECK_FALSE(env("FACTOTUM_URL_TEST_VAR").has_value());
+}
+
+TEST_CASE("a password with an unencoded '/' is refused without showing any of it") {
+  auto url = factotum::faktory::parse_url("tcp://:ab/cd+ef@host:7419");
+  REQUIRE_FALSE(url);
+  const auto& message = url.error().message;
+  CHECK(message.find("ab") == std::string::npos);
+  CHECK(message.find("cd+ef") == std::string::npos);
+  CHECK(message.find("percent-encoded") != std::string::npos);
 }
