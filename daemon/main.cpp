@@ -231,6 +231,8 @@ int run_daemon(const CommandLine& cli) {
     std::cerr.flush();
     std::_Exit(kExitOk);
   }
+  // The worker refers to the plugin host: end it (joining the idle job threads) first.
+  worker.reset();
   return kExitOk;
 }
 

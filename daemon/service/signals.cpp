@@ -62,9 +62,11 @@ SignalHandler::SignalHandler(boost::asio::io_context& io, SignalActions actions)
 SignalHandler::~SignalHandler() = default;
 
 void SignalHandler::close() {
+  // Only stop waiting: the signals stay caught (and ignored) until the process exits. clear()
+  // would restore their default actions while the last END is still being sent, and a TSTP
+  // then would stop the process, a TERM kill it.
   boost::system::error_code ignored;
   impl_->signals.cancel(ignored);
-  impl_->signals.clear(ignored);
 }
 
 }  // namespace factotum::service

@@ -64,6 +64,7 @@ asio::awaitable<void> Heartbeat::run() {
       auto connected = co_await client_.connect();
       if (!connected) {
         rt_.status.failed(connected.error().what(), attempt);
+        if (finishing_) break;
         timer_.expires_after(backoff_.next());
         (void)co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
         continue;
@@ -73,7 +74,10 @@ asio::awaitable<void> Heartbeat::run() {
       rt_.status.connected();
     }
     co_await beat_once();
-    if (!client_.is_connected() && !finishing_) continue;  // reconnect (re-HELLO) at once
+    // finish() may have come during the BEAT (the server's "terminate" stops the worker from
+    // inside beat_once): END now rather than after another interval.
+    if (finishing_) break;
+    if (!client_.is_connected()) continue;  // reconnect (re-HELLO) at once
     timer_.expires_after(rt_.settings.heartbeat_interval);
     (void)co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
   }

@@ -84,6 +84,13 @@ std::string Processor::describe() const {
 }
 
 asio::awaitable<void> Processor::sleep(milliseconds duration) {
+  // wake() only ends a sleep already in progress; a stop that arrived while this processor
+  // was connecting or sending must still cut the next sleep short.
+  if (state_ != State::reporting && !rt_.may_fetch()) co_return;
+  if (rt_.stop_deadline != Clock::time_point::max()) {
+    const auto left = std::chrono::duration_cast<milliseconds>(rt_.stop_deadline - Clock::now());
+    duration = std::clamp(left, milliseconds(0), duration);
+  }
   const State before = state_;
   state_ = State::waiting;
   sleep_timer_.expires_after(duration);
@@ -195,7 +202,9 @@ asio::awaitable<void> Processor::process(std::string payload) {
   }
 
   current_ = job;
-  abandon_ = false;
+  // A FETCH still open at the shutdown deadline (or after a second TERM) may deliver a job:
+  // it is cancelled and FAILed at once like the others, not waited for.
+  abandon_ = Clock::now() >= rt_.stop_deadline;
   rt_.in_flight.emplace(job->id, job);
   Log::debug("job started", {{"jid", job->job.jid},
                              {"jobtype", job->job.jobtype},
@@ -211,10 +220,12 @@ asio::awaitable<void> Processor::process(std::string payload) {
                         &busy = rt_.busy_threads]() mutable {
     job->outcome = host.run(job->input());
     job->finished.store(true, std::memory_order_release);
-    busy.fetch_sub(1);
+    // Post before the count drops: main() must not see zero busy threads while this
+    // completion could still be queued to an io_context about to be destroyed.
     asio::post(io, [job = std::move(job), self = std::move(self)] {
       if (self->current_ == job) self->job_timer_.cancel();
     });
+    busy.fetch_sub(1);
   });
 
   co_await wait_for_job(*job);
@@ -231,7 +242,7 @@ asio::awaitable<void> Processor::wait_for_job(RunningJob& job) {
   job_timer_.expires_at(Clock::time_point::max());
   if (rt_.watch_deadline) rt_.watch_deadline(job.deadline);
   while (!job.finished.load(std::memory_order_acquire) && !abandon_ &&
-         Clock::now() < job.deadline) {
+         Clock::now() < job.deadline && Clock::now() < rt_.stop_deadline) {
     (void)co_await job_timer_.async_wait(kUseTuple);
   }
 
@@ -259,7 +270,7 @@ asio::awaitable<void> Processor::wait_for_job(RunningJob& job) {
   // The job is still running: cancel it and FAIL it now, so Faktory retries it at once rather
   // than after its reservation (DESIGN.md §3). Its thread is never killed.
   job.cancelled.store(true);
-  const bool shutdown = abandon_;
+  const bool shutdown = abandon_ || Clock::now() >= rt_.stop_deadline;
   faktory::commands::FailArgs failure;
   failure.jid = jid;
   if (shutdown) {
