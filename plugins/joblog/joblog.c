@@ -5,8 +5,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include <factotum/sdk.h>
 
+#include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -26,6 +26,17 @@ static void log_line(factotum_log_level level, const char* text) {
   api->log(self, level, message);
 }
 
+/* printf's %.*s needs a non-NULL pointer even for an empty view. */
+static const char* chars(factotum_str s) {
+  return s.data != NULL ? s.data : "";
+}
+
+static const char* outcome(factotum_status status) {
+  if (status == FACTOTUM_OK) return "succeeded";
+  if (status == FACTOTUM_ECANCELLED) return "cancelled";
+  return "failed";
+}
+
 static factotum_status joblog(factotum_job* job, void* user_data) {
   double started = now_ms();
   factotum_status status;
@@ -35,33 +46,44 @@ static factotum_status joblog(factotum_job* job, void* user_data) {
   (void)user_data;
 
   status = api->job_next(job);
-  snprintf(line, sizeof line, "job %.*s jid=%.*s %s in %.1f ms", (int)jobtype.size, jobtype.data,
-           (int)jid.size, jid.data, status == FACTOTUM_OK ? "succeeded" : "failed",
-           now_ms() - started);
+  snprintf(line, sizeof line, "job %.*s jid=%.*s %s in %.1f ms", (int)jobtype.size, chars(jobtype),
+           (int)jid.size, chars(jid), outcome(status), now_ms() - started);
   log_line(FACTOTUM_LOG_INFO, line);
   return status;
 }
 
-/* args_json is a JSON array such as [250]; the first number is the duration in ms. */
-static long first_number(factotum_str args) {
-  char buffer[64];
+static int is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* args_json is a JSON array whose first element is the duration in ms, e.g. [250]. Returns it,
+ * or -1 when args[0] is not a non-negative integer (JSON parsed by hand: this is C99 with no
+ * dependencies, and one number is all it needs). Huge values saturate at LONG_MAX. */
+static long first_arg_ms(factotum_str args) {
   size_t i = 0;
-  size_t n = 0;
-  while (i < args.size && (args.data[i] < '0' || args.data[i] > '9')) ++i;
-  while (i < args.size && n + 1 < sizeof buffer && args.data[i] >= '0' && args.data[i] <= '9') {
-    buffer[n++] = args.data[i++];
+  long ms = 0;
+  int digits = 0;
+  while (i < args.size && is_space(args.data[i])) ++i;
+  if (i == args.size || args.data[i] != '[') return -1;
+  ++i;
+  while (i < args.size && is_space(args.data[i])) ++i;
+  for (; i < args.size && args.data[i] >= '0' && args.data[i] <= '9'; ++i, ++digits) {
+    int digit = args.data[i] - '0';
+    ms = ms > (LONG_MAX - digit) / 10 ? LONG_MAX : ms * 10 + digit;
   }
-  buffer[n] = '\0';
-  return n == 0 ? -1 : strtol(buffer, NULL, 10);
+  while (i < args.size && is_space(args.data[i])) ++i;
+  if (digits == 0 || i == args.size || (args.data[i] != ',' && args.data[i] != ']')) return -1;
+  return ms;
 }
 
 static factotum_status sleep_job(factotum_job* job, void* user_data) {
-  long ms = first_number(api->job_args_json(job));
+  long ms = first_arg_ms(api->job_args_json(job));
   double until;
   (void)user_data;
   if (ms < 0) {
     const factotum_str errtype = FACTOTUM_STR("ArgumentError");
-    const factotum_str message = FACTOTUM_STR("sleep needs args [milliseconds]");
+    const factotum_str message =
+        FACTOTUM_STR("sleep needs args [milliseconds]: a non-negative integer, e.g. [250]");
     const factotum_str none = {NULL, 0};
     api->job_fail(job, errtype, message, none);
     return FACTOTUM_FAILED;

@@ -14,10 +14,16 @@
 // A job function returns normally to ACK the job; it FAILs the job by throwing. The exception's
 // type name becomes the errtype and what() the message (throw factotum::JobFailure to choose the
 // errtype yourself). No exception ever crosses into the daemon: every callback is noexcept.
+//
+// Threads: job functions and middleware run on many job threads at once, so the callables you
+// register are invoked concurrently; whatever they capture must be safe to use that way.
+// Lifetime: the callables live until the host retires this plugin generation (after its last
+// job); the host frees them through the destroy callback, on some thread, never during a job.
 #pragma once
 
 #include "factotum/sdk.h"
 
+#include <cstdint>
 #include <cstdlib>
 #include <exception>
 #include <functional>
@@ -41,15 +47,20 @@ enum class LogLevel : factotum_log_level {
   debug = FACTOTUM_LOG_DEBUG,
 };
 
-// Throw to FAIL a job with an errtype of your choosing.
+// Throw to FAIL a job with an errtype of your choosing (and, optionally, a backtrace: lines
+// separated by '\n', shown in Faktory's UI).
 class JobFailure : public std::runtime_error {
  public:
-  JobFailure(std::string errtype, const std::string& message)
-      : std::runtime_error(message), errtype_(std::move(errtype)) {}
+  JobFailure(std::string errtype, const std::string& message, std::string backtrace = {})
+      : std::runtime_error(message),
+        errtype_(std::move(errtype)),
+        backtrace_(std::move(backtrace)) {}
   const std::string& errtype() const noexcept { return errtype_; }
+  const std::string& backtrace() const noexcept { return backtrace_; }
 
  private:
   std::string errtype_;
+  std::string backtrace_;
 };
 
 // Thrown by Job::throw_if_cancelled(); FAILs the job with errtype "Cancelled".
@@ -86,6 +97,41 @@ inline std::string demangle(const char* name) {
   if (status == 0 && out) return out.get();
 #endif
   return name;
+}
+
+// The type of the exception being handled, for exceptions not derived from std::exception
+// (empty when the runtime cannot tell).
+inline std::string current_exception_type() {
+#if defined(__GNUG__)
+  if (const std::type_info* type = abi::__cxa_current_exception_type(); type != nullptr) {
+    return demangle(type->name());
+  }
+#endif
+  return {};
+}
+
+// "FACTOTUM_EEXIST" for messages about a refused call.
+inline const char* status_name(factotum_status status) noexcept {
+  switch (status) {
+    case FACTOTUM_OK:
+      return "FACTOTUM_OK";
+    case FACTOTUM_FAILED:
+      return "FACTOTUM_FAILED";
+    case FACTOTUM_EINVAL:
+      return "FACTOTUM_EINVAL (invalid argument)";
+    case FACTOTUM_EEXIST:
+      return "FACTOTUM_EEXIST (already registered)";
+    case FACTOTUM_ESTATE:
+      return "FACTOTUM_ESTATE (not allowed now: register only during init)";
+    case FACTOTUM_EUNAVAILABLE:
+      return "FACTOTUM_EUNAVAILABLE (the Faktory server cannot be reached)";
+    case FACTOTUM_ECANCELLED:
+      return "FACTOTUM_ECANCELLED";
+    case FACTOTUM_EINTERNAL:
+      return "FACTOTUM_EINTERNAL (see the daemon's log)";
+    default:
+      return "an unknown status";
+  }
 }
 
 }  // namespace detail
@@ -127,23 +173,26 @@ class Job {
   factotum_job* job_;
 };
 
-// Runs the rest of the middleware chain (then the job function). Call it at most once.
-// Returns normally when the rest succeeded; throws JobFailure when it failed, so a middleware
-// that does not catch it passes the failure on unchanged.
+// Runs the rest of the middleware chain (then the job function). Call it at most once: the
+// host answers a second call with FACTOTUM_ESTATE without running anything, which FAILs the
+// job. Returns normally when the rest succeeded; throws Next::Passthrough when it failed, so a
+// middleware that does not catch it passes the failure on unchanged: same status, and the
+// errtype and message recorded further down.
 class Next {
  public:
-  explicit Next(factotum_job* job) noexcept : job_(job) {}
-  void operator()() const {
-    const factotum_status status = detail::state().api->job_next(job_);
-    if (status != FACTOTUM_OK) throw Passthrough(status);
-  }
-
   // Carries a downstream failure through a middleware without rewriting its errtype.
   struct Passthrough : std::exception {
     explicit Passthrough(factotum_status s) noexcept : status(s) {}
     const char* what() const noexcept override { return "the rest of the chain failed"; }
     factotum_status status;
   };
+
+  explicit Next(factotum_job* job) noexcept : job_(job) {}
+
+  void operator()() const {
+    const factotum_status status = detail::state().api->job_next(job_);
+    if (status != FACTOTUM_OK) throw Passthrough(status);
+  }
 
  private:
   factotum_job* job_;
@@ -154,34 +203,44 @@ using MiddlewareFunction = std::function<void(Job&, Next)>;
 
 namespace detail {
 
-// Turns any exception into FAIL: errtype = the exception's demangled type name (or the
-// JobFailure's errtype), message = what(). Nothing escapes into the host.
+// Turns the exception being handled into FAIL: errtype = the exception's demangled dynamic
+// type name (or the JobFailure's errtype), message = what(). Exceptions not derived from
+// std::exception get errtype "UnknownException" and their type in the message. Only call it
+// inside a catch block. Nothing escapes into the host, not even bad_alloc while describing.
 inline factotum_status fail_with_current_exception(factotum_job* job) noexcept {
   const factotum_host_api& api = *state().api;
+  constexpr factotum_str no_backtrace{nullptr, 0};
   try {
     throw;
   } catch (const Next::Passthrough& downstream) {
     return downstream.status;  // failure details were already recorded downstream
   } catch (const JobFailure& failure) {
-    api.job_fail(job, str(failure.errtype()), str(failure.what()), factotum_str{nullptr, 0});
+    api.job_fail(job, str(failure.errtype()), str(failure.what()), str(failure.backtrace()));
   } catch (const std::exception& e) {
     try {
       const std::string type = demangle(typeid(e).name());
-      api.job_fail(job, str(type), str(e.what()), factotum_str{nullptr, 0});
+      api.job_fail(job, str(type), str(e.what()), no_backtrace);
     } catch (...) {
-      api.job_fail(job, str("std::exception"), str(e.what()), factotum_str{nullptr, 0});
+      api.job_fail(job, str("std::exception"), str(e.what()), no_backtrace);
     }
   } catch (...) {
-    api.job_fail(job, str("UnknownException"), str("a non-standard exception was thrown"),
-                 factotum_str{nullptr, 0});
+    try {
+      const std::string type = current_exception_type();
+      const std::string message = "an exception not derived from std::exception was thrown" +
+                                  (type.empty() ? std::string() : " (type " + type + ")");
+      api.job_fail(job, str("UnknownException"), str(message), no_backtrace);
+    } catch (...) {
+      api.job_fail(job, str("UnknownException"),
+                   str("an exception not derived from std::exception was thrown"), no_backtrace);
+    }
   }
   return FACTOTUM_FAILED;
 }
 
 inline factotum_status job_trampoline(factotum_job* job, void* user_data) noexcept {
   try {
-    Job view(job);
-    (*static_cast<JobFunction*>(user_data))(view);
+    Job handle(job);
+    (*static_cast<const JobFunction*>(user_data))(handle);
     return FACTOTUM_OK;
   } catch (...) {
     return fail_with_current_exception(job);
@@ -190,8 +249,8 @@ inline factotum_status job_trampoline(factotum_job* job, void* user_data) noexce
 
 inline factotum_status middleware_trampoline(factotum_job* job, void* user_data) noexcept {
   try {
-    Job view(job);
-    (*static_cast<MiddlewareFunction*>(user_data))(view, Next(job));
+    Job handle(job);
+    (*static_cast<const MiddlewareFunction*>(user_data))(handle, Next(job));
     return FACTOTUM_OK;
   } catch (...) {
     return fail_with_current_exception(job);
@@ -211,7 +270,9 @@ class Registrar {
   Registrar(const factotum_host_api* api, factotum_plugin* plugin) noexcept
       : api_(api), plugin_(plugin) {}
 
-  // Throws std::runtime_error when the host refuses (duplicate name, called after init).
+  // Registers `fn` to run every job of jobtype `name`; it runs on many threads at once.
+  // Throws std::runtime_error when the host refuses (duplicate name, called after init), which
+  // makes init fail unless you catch it.
   void jobtype(std::string_view name, JobFunction fn) {
     auto holder = std::make_unique<JobFunction>(std::move(fn));
     check(api_->register_jobtype(plugin_, detail::str(name), &detail::job_trampoline, holder.get(),
@@ -220,6 +281,7 @@ class Registrar {
     holder.release();  // the host owns it now and frees it through destroy
   }
 
+  // Registers a middleware wrapped around every job (see Next); runs on many threads at once.
   void middleware(std::string_view name, MiddlewareFunction fn) {
     auto holder = std::make_unique<MiddlewareFunction>(std::move(fn));
     check(api_->register_middleware(plugin_, detail::str(name), &detail::middleware_trampoline,
@@ -246,7 +308,7 @@ class Registrar {
   static void check(factotum_status status, const char* what, std::string_view name) {
     if (status == FACTOTUM_OK) return;
     throw std::runtime_error("registering " + std::string(what) + " '" + std::string(name) +
-                             "' failed (status " + std::to_string(status) + ")");
+                             "' failed: " + detail::status_name(status));
   }
   const factotum_host_api* api_;
   factotum_plugin* plugin_;
@@ -267,8 +329,8 @@ inline std::string push_job(std::string_view job_json) {
   char jid[128] = {};
   const factotum_status status = s.api->push_job(s.plugin, detail::str(job_json), jid, sizeof jid);
   if (status != FACTOTUM_OK) {
-    throw std::runtime_error("pushing a follow-up job failed (status " + std::to_string(status) +
-                             ")");
+    throw std::runtime_error(std::string("pushing a follow-up job failed: ") +
+                             detail::status_name(status));
   }
   return jid;
 }
@@ -286,9 +348,15 @@ factotum_status run_init(const factotum_host_api* api, factotum_plugin* plugin,
     init(registrar);
     return FACTOTUM_OK;
   } catch (const std::exception& e) {
-    api->log(plugin, FACTOTUM_LOG_ERROR, str(std::string("init failed: ") + e.what()));
+    // The host logs the refused load with the file's path; this line says why.
+    try {
+      api->log(plugin, FACTOTUM_LOG_ERROR, str(std::string("init failed: ") + e.what()));
+    } catch (...) {
+      api->log(plugin, FACTOTUM_LOG_ERROR, str(e.what()));
+    }
   } catch (...) {
-    api->log(plugin, FACTOTUM_LOG_ERROR, str("init failed: unknown exception"));
+    api->log(plugin, FACTOTUM_LOG_ERROR,
+             str("init failed: an exception not derived from std::exception was thrown"));
   }
   return FACTOTUM_EINTERNAL;
 }
@@ -299,28 +367,31 @@ factotum_status run_init(const factotum_host_api* api, factotum_plugin* plugin,
 
 // Defines the plugin's entry point. NAME and VERSION are string literals; INIT is a callable
 // taking factotum::Registrar& (a lambda or a function name). Optional shutdown: use
-// FACTOTUM_PLUGIN_WITH_SHUTDOWN and pass a `void()` callable.
-#define FACTOTUM_PLUGIN_WITH_SHUTDOWN(NAME, VERSION, INIT, SHUTDOWN)                      \
-  extern "C" FACTOTUM_EXPORT const factotum_plugin_descriptor* factotum_plugin_v1(void) { \
-    static const factotum_plugin_descriptor descriptor = {                                \
-        sizeof(factotum_plugin_descriptor),                                               \
-        FACTOTUM_ABI_MAJOR,                                                               \
-        FACTOTUM_ABI_MINOR,                                                               \
-        NAME,                                                                             \
-        VERSION,                                                                          \
-        [](const factotum_host_api* api, factotum_plugin* plugin) noexcept {              \
-          auto init = INIT;                                                               \
-          return ::factotum::detail::run_init(api, plugin, init);                         \
-        },                                                                                \
-        [](factotum_plugin*) noexcept {                                                   \
-          try {                                                                           \
-            auto shutdown = SHUTDOWN;                                                     \
-            shutdown();                                                                   \
-          } catch (...) {                                                                 \
-            ::factotum::log(::factotum::LogLevel::error, "shutdown threw an exception");  \
-          }                                                                               \
-        }};                                                                               \
-    return &descriptor;                                                                   \
+// FACTOTUM_PLUGIN_WITH_SHUTDOWN and pass a `void()` callable; it runs once when this plugin
+// generation is retired (stop your threads there). Local names carry a factotum_ prefix so
+// they never shadow the plugin's own (-Wshadow).
+#define FACTOTUM_PLUGIN_WITH_SHUTDOWN(NAME, VERSION, INIT, SHUTDOWN)                            \
+  extern "C" FACTOTUM_EXPORT const factotum_plugin_descriptor* factotum_plugin_v1(void) {       \
+    static const factotum_plugin_descriptor factotum_descriptor_ = {                            \
+        sizeof(factotum_plugin_descriptor),                                                     \
+        FACTOTUM_ABI_MAJOR,                                                                     \
+        FACTOTUM_ABI_MINOR,                                                                     \
+        NAME,                                                                                   \
+        VERSION,                                                                                \
+        [](const factotum_host_api* factotum_api_,                                              \
+           factotum_plugin* factotum_plugin_) noexcept -> factotum_status {                     \
+          auto factotum_init_ = INIT;                                                           \
+          return ::factotum::detail::run_init(factotum_api_, factotum_plugin_, factotum_init_); \
+        },                                                                                      \
+        [](factotum_plugin*) noexcept {                                                         \
+          try {                                                                                 \
+            auto factotum_shutdown_ = SHUTDOWN;                                                 \
+            factotum_shutdown_();                                                               \
+          } catch (...) {                                                                       \
+            ::factotum::log(::factotum::LogLevel::error, "shutdown threw an exception");        \
+          }                                                                                     \
+        }};                                                                                     \
+    return &factotum_descriptor_;                                                               \
   }
 
 #define FACTOTUM_PLUGIN(NAME, VERSION, INIT) \
