@@ -88,10 +88,8 @@ std::optional<int> parse_command_line(int argc, char** argv, CommandLine& cli) {
 }
 
 void apply_logging(const factotum::config::LoggingConfig& logging) {
-  Log::set_level(static_cast<LogLevel>(static_cast<int>(logging.level)));
-  Log::set_format(logging.format == factotum::config::LogFormat::json
-                      ? factotum::service::LogFormat::json
-                      : factotum::service::LogFormat::text);
+  Log::set_level(logging.level);
+  Log::set_format(logging.format);
 }
 
 factotum::worker::WorkerSettings worker_settings(const factotum::config::Config& config) {

@@ -25,24 +25,6 @@ ConfigError::ConfigError(SourceLocation where, std::string key, std::string mess
       key_(std::move(key)),
       message_(std::move(message)) {}
 
-std::string_view to_string(LogLevel level) noexcept {
-  switch (level) {
-    case LogLevel::error:
-      return "error";
-    case LogLevel::warning:
-      return "warning";
-    case LogLevel::info:
-      return "info";
-    case LogLevel::debug:
-      return "debug";
-  }
-  return "info";
-}
-
-std::string_view to_string(LogFormat format) noexcept {
-  return format == LogFormat::json ? "json" : "text";
-}
-
 std::string_view to_string(QueueMode mode) noexcept {
   return mode == QueueMode::weighted ? "weighted" : "strict";
 }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "faktory/url.hpp"
+#include "service/log.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -69,12 +70,10 @@ enum class QueueMode {
   weighted,  // `queues: {a: 3, b: 1}`: a comes first three times as often as b
 };
 
-// Syslog numbering, the same as service::LogLevel and the plugin SDK use.
-enum class LogLevel : int { error = 3, warning = 4, info = 6, debug = 7 };
-enum class LogFormat { text, json };
-
-std::string_view to_string(LogLevel level) noexcept;
-std::string_view to_string(LogFormat format) noexcept;
+// The log's own types (syslog numbering, as the plugin SDK uses): the config names what the
+// logger takes, so nothing converts between two copies of the same enum.
+using LogLevel = service::LogLevel;
+using LogFormat = service::LogFormat;
 std::string_view to_string(QueueMode mode) noexcept;
 
 struct TlsConfig {

@@ -87,7 +87,7 @@ std::optional<std::string> parse_positive(std::string_view text, bool quoted, un
   return std::nullopt;
 }
 
-std::optional<std::string> parse_log_level(std::string_view text, LogLevel& out) {
+std::optional<std::string> level_from_name(std::string_view text, LogLevel& out) {
   static constexpr LogLevel kValues[] = {LogLevel::error, LogLevel::warning, LogLevel::info,
                                          LogLevel::debug};
   for (std::size_t i = 0; i < std::size(kLogLevels); ++i) {
@@ -663,7 +663,7 @@ class Loader {
               const std::string path = join_key("logging", key);
               const std::string text = string(k, value, path);
               if (key == "level") {
-                if (auto error = parse_log_level(text, config_.logging.level)) {
+                if (auto error = level_from_name(text, config_.logging.level)) {
                   fail(value, path, std::move(*error));
                 }
                 config_.logging.level_source = ValueSource::file;
@@ -706,7 +706,7 @@ class Loader {
       config_.worker.concurrency_source = ValueSource::flag;
     }
     if (flags_.log_level) {
-      if (auto error = parse_log_level(*flags_.log_level, config_.logging.level)) {
+      if (auto error = level_from_name(*flags_.log_level, config_.logging.level)) {
         throw ConfigError({}, "--log-level", std::move(*error));
       }
       config_.logging.level_source = ValueSource::flag;

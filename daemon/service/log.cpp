@@ -73,6 +73,10 @@ std::string_view to_string(LogLevel level) noexcept {
   return "info";
 }
 
+std::string_view to_string(LogFormat format) noexcept {
+  return format == LogFormat::json ? "json" : "text";
+}
+
 bool parse_log_level(std::string_view text, LogLevel& out) noexcept {
   if (text == "error")
     out = LogLevel::error;

@@ -17,6 +17,7 @@ enum class LogLevel : int { error = 3, warning = 4, info = 6, debug = 7 };
 enum class LogFormat { text, json };
 
 std::string_view to_string(LogLevel level) noexcept;
+std::string_view to_string(LogFormat format) noexcept;
 // "error", "warning"/"warn", "info", "debug"; std::nullopt-like false on anything else.
 bool parse_log_level(std::string_view text, LogLevel& out) noexcept;
 
