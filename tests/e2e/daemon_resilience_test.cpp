@@ -53,8 +53,21 @@ TEST_CASE("the server dropping every connection and refusing reconnects loses no
     }
     return true;
   };
-  const bool all_settled =
+  // A job whose FETCH reply is still on its way to the daemon looks the same as a lost one for
+  // a moment, so "settled" must still hold after time has passed: after one more heartbeat
+  // (a condition on the server, not a sleep), anything in transit has long been started.
+  const auto beats = [&] {
+    std::size_t n = 0;
+    for (const auto& record : server.command_log()) n += record.verb == "BEAT";
+    return n;
+  };
+  bool all_settled =
       server.wait_for([&](const TestServer::Stats&) { return settled(); }, kDeadline);
+  if (all_settled) {
+    const auto seen = beats();
+    all_settled = server.wait_for(
+        [&](const TestServer::Stats&) { return beats() > seen && settled(); }, kDeadline);
+  }
   if (!all_settled) {
     for (const auto& jid : jids) {
       if (server.ack_count(jid) == 0) UNSCOPED_INFO("not ACKed: " << jid);
