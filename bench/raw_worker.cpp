@@ -1,7 +1,9 @@
 // raw_worker: the protocol ceiling for the drain benchmark — N connections each running a
 // bare FETCH → ACK loop with the project's client, no plugins, no threads for jobs. It stops
 // when the queue stays empty for one FETCH block on every connection.
-//   raw_worker [--url URL] [--concurrency N] [--queue Q]
+//   raw_worker [--url URL] [--concurrency N] [--queue Q] [--pipeline]
+// --pipeline sends each ACK together with the next FETCH (as factotum does): the ceiling for
+// a worker that pipelines.
 #include "faktory/client.hpp"
 #include "faktory/url.hpp"
 
@@ -21,14 +23,21 @@ int main(int argc, char** argv) {
   std::optional<std::string> url_flag;
   int concurrency = 20;
   std::string queue = "default";
-  for (int i = 1; i + 1 < argc; i += 2) {
+  bool pipeline = false;
+  for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
+    if (flag == "--pipeline") {
+      pipeline = true;
+      continue;
+    }
+    if (i + 1 >= argc) break;
+    ++i;
     if (flag == "--url")
-      url_flag = argv[i + 1];
+      url_flag = argv[i];
     else if (flag == "--concurrency")
-      concurrency = std::stoi(argv[i + 1]);
+      concurrency = std::stoi(argv[i]);
     else if (flag == "--queue")
-      queue = argv[i + 1];
+      queue = argv[i];
   }
   auto url = resolve_url(url_flag, process_environment(), std::nullopt);
   if (!url) {
@@ -50,8 +59,8 @@ int main(int argc, char** argv) {
             ++failures;
             co_return;
           }
+          auto job = co_await client.fetch_raw(queues);
           for (;;) {
-            auto job = co_await client.fetch_raw(queues);
             if (!job) {
               ++failures;
               break;
@@ -59,9 +68,23 @@ int main(int argc, char** argv) {
             if (!*job) break;  // the queue stayed empty for a whole FETCH block
             // The jid is all an ACK needs; a real worker parses the payload once, so do that.
             auto parsed = Job::parse(**job);
-            if (!parsed || !co_await client.ack(parsed->jid)) {
+            if (!parsed) {
               ++failures;
               break;
+            }
+            if (pipeline) {
+              auto both = co_await client.ack_and_fetch(parsed->jid, queues);
+              if (!both.report) {
+                ++failures;
+                break;
+              }
+              job = std::move(both.fetched);
+            } else {
+              if (!co_await client.ack(parsed->jid)) {
+                ++failures;
+                break;
+              }
+              job = co_await client.fetch_raw(queues);
             }
             ++acked;
           }

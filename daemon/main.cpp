@@ -226,6 +226,7 @@ int run_daemon(const CommandLine& cli) {
     // Job threads are never killed (DESIGN.md §3); they were cancelled and FAILed, and the
     // process ends without joining them.
     Log::warning("exiting with job functions still running; they were FAILed and will be retried");
+    host.remove_staged_files();  // no destructor runs after _Exit
     std::cerr.flush();
     std::_Exit(kExitOk);
   }

@@ -99,6 +99,17 @@ struct Client::Impl {
   // readers on one connection would take each other's replies.
   asio::awaitable<Result<Reply>> round_trip(const std::string& line, std::string_view verb,
                                             std::chrono::milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    if (auto sent = co_await send(line, verb, deadline); !sent) co_return sent.error();
+    auto reply = co_await receive(verb, deadline);
+    busy = false;
+    co_return reply;
+  }
+
+  // Writes `bytes` (one or more command lines) and marks the connection busy until the
+  // caller has read every reply.
+  asio::awaitable<Result<void>> send(const std::string& bytes, std::string_view verb,
+                                     Clock::time_point deadline) {
     if (busy) {
       co_return Error(
           errc::invalid_argument,
@@ -109,14 +120,14 @@ struct Client::Impl {
                                                ": not connected to " + options.url.redacted());
     }
     busy = true;
-    const auto deadline = Clock::now() + timeout;
-    auto written = co_await connection.write(line, verb, deadline);
-    if (!written) {
-      busy = false;
-      co_return written.error();
-    }
+    auto written = co_await connection.write(bytes, verb, deadline);
+    if (!written) busy = false;
+    co_return written;
+  }
+
+  // Reads the next reply; a reply after which the server hangs up becomes a closed connection.
+  asio::awaitable<Result<Reply>> receive(std::string_view verb, Clock::time_point deadline) {
     auto reply = co_await connection.read_reply(verb, deadline);
-    busy = false;
     if (reply && reply->kind == Reply::Kind::error && server_closes_after(*reply)) {
       // The server says this and hangs up: report a broken connection (callers reconnect and
       // resend, DESIGN.md §3), keeping the server's words.
@@ -164,18 +175,46 @@ struct Client::Impl {
   asio::awaitable<Result<std::optional<std::string>>> fetch_raw(Result<std::string> line) {
     if (!line) co_return line.error();
     auto reply = co_await round_trip(*line, "FETCH", options.fetch_timeout);
-    if (!reply) co_return reply.error();
+    co_return fetched_payload(std::move(reply));
+  }
+
+  static Result<std::optional<std::string>> fetched_payload(Result<Reply> reply) {
+    if (!reply) return reply.error();
     switch (reply->kind) {
       case Reply::Kind::bulk:
-        co_return std::optional<std::string>(std::move(reply->text));
+        return std::optional<std::string>(std::move(reply->text));
       case Reply::Kind::null:
-        co_return std::optional<std::string>();
+        return std::optional<std::string>();
       case Reply::Kind::error:
-        co_return reply->to_error();
+        return reply->to_error();
       case Reply::Kind::simple:
         break;
     }
-    co_return unexpected("FETCH", "a job or $-1", *reply);
+    return unexpected("FETCH", "a job or $-1", *reply);
+  }
+
+  // A report and the next FETCH in one write; Faktory answers strictly in order (PROTOCOL.md
+  // §2), so the two replies are read in turn. Saves a round trip and a write per job.
+  asio::awaitable<ReportAndFetch> report_and_fetch(Result<std::string> report,
+                                                   std::string_view verb,
+                                                   Result<std::string> fetch_line) {
+    if (!report) co_return ReportAndFetch{report.error(), report.error()};
+    if (!fetch_line) co_return ReportAndFetch{fetch_line.error(), fetch_line.error()};
+    std::string both = std::move(*report);
+    both += *fetch_line;
+    if (auto sent = co_await send(both, verb, Clock::now() + options.command_timeout); !sent) {
+      co_return ReportAndFetch{sent.error(), sent.error()};
+    }
+    auto first = co_await receive(verb, Clock::now() + options.command_timeout);
+    if (!first) {
+      busy = false;
+      co_return ReportAndFetch{first.error(), first.error()};
+    }
+    ReportAndFetch out{expect_ok(verb, *first), std::optional<std::string>()};
+    auto second = co_await receive("FETCH", Clock::now() + options.fetch_timeout);
+    out.fetched = fetched_payload(std::move(second));
+    busy = false;
+    co_return out;
   }
 
   asio::awaitable<Result<std::optional<Job>>> fetch(Result<std::string> line) {
@@ -309,6 +348,16 @@ asio::awaitable<Result<void>> Client::ack(std::string_view jid) {
 
 asio::awaitable<Result<void>> Client::fail(const commands::FailArgs& failure) {
   return impl_->simple(commands::fail(failure), "FAIL");
+}
+
+asio::awaitable<ReportAndFetch> Client::ack_and_fetch(std::string_view jid,
+                                                      std::span<const std::string> queues) {
+  return impl_->report_and_fetch(commands::ack(jid), "ACK", commands::fetch(queues));
+}
+
+asio::awaitable<ReportAndFetch> Client::fail_and_fetch(const commands::FailArgs& failure,
+                                                       std::span<const std::string> queues) {
+  return impl_->report_and_fetch(commands::fail(failure), "FAIL", commands::fetch(queues));
 }
 
 asio::awaitable<Result<WorkerState>> Client::beat(const commands::BeatArgs& beat) {

@@ -1,5 +1,7 @@
 #include "plugins/generation.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -34,6 +36,9 @@ Generation::~Generation() {
   for (const auto& middleware : middleware_) {
     if (middleware.destroy != nullptr) middleware.destroy(middleware.user_data);
   }
+  // The code stays mapped (DESIGN.md §4.7); only the private copy's name goes, so a configured
+  // staging directory does not fill up across reloads and restarts.
+  if (!staged_.empty()) ::unlink(staged_.c_str());
 }
 
 factotum_status Generation::run_init(const JobtypeOwners& owners) {

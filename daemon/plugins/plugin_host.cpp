@@ -15,6 +15,8 @@
 #include <system_error>
 #include <utility>
 
+#include <unistd.h>
+
 namespace factotum::plugins {
 namespace {
 
@@ -70,6 +72,9 @@ struct PluginHost::Impl {
   std::vector<std::string> middleware_order;
   std::uint64_t next_generation = 1;
   std::unique_ptr<StagingDir> default_staging;
+  // Every staged copy made, for remove_staged_files() (a generation unlinks its own when it
+  // ends, but an exit that skips destructors ends none).
+  std::vector<fs::path> staged_paths;
 
   LoadReport apply(const std::vector<Candidate>& candidates,
                    const std::vector<fs::path>* rescanned_directories, const LoadOptions& options,
@@ -110,6 +115,12 @@ PluginHost::~PluginHost() {
   while (!impl_->active.empty()) impl_->active.pop_back();
 }
 
+void PluginHost::remove_staged_files() noexcept {
+  std::lock_guard lock(impl_->control);
+  for (const auto& path : impl_->staged_paths) ::unlink(path.c_str());
+  if (impl_->default_staging) ::rmdir(impl_->default_staging->path().c_str());
+}
+
 std::optional<fs::path> PluginHost::Impl::staging_dir(const LoadOptions& options,
                                                       std::string& why) {
   if (!options.staging_dir.empty()) {
@@ -139,8 +150,12 @@ std::shared_ptr<Generation> PluginHost::Impl::load_one(const fs::path& file,
   const std::uint64_t number = next_generation++;
   const auto staged = stage_plugin_file(file, *staging, number, options.strict_permissions, why);
   if (!staged) return nullptr;
+  staged_paths.push_back(staged->staged);
   const auto descriptor = open_plugin(staged->staged, file, why);
-  if (!descriptor) return nullptr;
+  if (!descriptor) {
+    ::unlink(staged->staged.c_str());
+    return nullptr;
+  }
 
   JobtypeOwners owners;
   for (const auto& other : others) {
@@ -331,6 +346,14 @@ JobOutcome PluginHost::run(const JobInput& input) const {
     } else {
       outcome.errtype = "PluginError";
       outcome.message = "job function returned status " + std::to_string(status);
+    }
+    if (outcome.backtrace.empty()) {
+      // A C++ exception carries no stack, and a C plugin rarely sends one: say at least where
+      // the job failed, so the Faktory UI and logs show which plugin build to look at.
+      const Generation& generation = *handler->generation;
+      outcome.backtrace.push_back("in jobtype '" + std::string(input.jobtype) + "' of plugin '" +
+                                  generation.name() + "' " + generation.version() + " (" +
+                                  generation.file().string() + ")");
     }
   } catch (const std::exception& e) {
     // Only the host's own allocations can throw here; plugin code is C and cannot.

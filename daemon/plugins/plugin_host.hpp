@@ -127,6 +127,11 @@ class PluginHost {
   // Plugin owning a jobtype in the current registry (for logs and TTIN dumps).
   std::optional<std::string> plugin_for(std::string_view jobtype) const;
 
+  // For an exit that skips destructors (std::_Exit with job threads still running): removes
+  // the private staged copies (and the default staging directory) now. Loaded code stays
+  // mapped; nothing may be loaded afterwards.
+  void remove_staged_files() noexcept;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

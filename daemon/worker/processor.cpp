@@ -120,25 +120,33 @@ asio::awaitable<bool> Processor::ensure_connected(bool for_report) {
 
 asio::awaitable<void> Processor::run() {
   auto self = shared_from_this();  // keeps this processor alive while the coroutine runs
-  while (rt_.may_fetch()) {
-    if (!co_await ensure_connected(false)) break;
-    if (!rt_.may_fetch()) break;
-    // Checked only before sending: a FETCH already sent is never abandoned, because the
-    // server would reserve a job pushed meanwhile for a dead connection (PROTOCOL.md §0.15).
-    state_ = State::fetching;
-    auto fetched = co_await client_.fetch_raw(order_.next());
+  for (;;) {
+    faktory::Result<std::optional<std::string>> fetched = std::optional<std::string>();
+    if (next_fetch_) {
+      // The FETCH went out with the last ACK/FAIL: its reply is handled even when stopping.
+      fetched = std::move(*next_fetch_);
+      next_fetch_.reset();
+    } else {
+      if (!rt_.may_fetch()) break;
+      if (!co_await ensure_connected(false)) break;
+      if (!rt_.may_fetch()) break;
+      // Checked only before sending: a FETCH already sent is never abandoned, because the
+      // server would reserve a job pushed meanwhile for a dead connection (PROTOCOL.md §0.15).
+      state_ = State::fetching;
+      fetched = co_await client_.fetch_raw(order_.next());
+    }
     state_ = State::idle;
     if (!fetched) {
       if (!client_.is_connected()) {
         rt_.status.failed(fetched.error().what(), connected_since_);
-        co_await sleep(backoff_.next());
       } else {
         // A -ERR to FETCH (e.g. "shutdown in progress") — pace retries like a connection error.
         Log::warning("FETCH failed", {{"error", fetched.error().what()}});
-        co_await sleep(backoff_.next());
       }
+      co_await sleep(backoff_.next());
       continue;
     }
+    backoff_.reset();
     if (!*fetched) continue;  // the queues stayed empty for the server's block time
     co_await process(std::move(**fetched));
   }
@@ -196,7 +204,7 @@ asio::awaitable<void> Processor::process(std::string payload) {
       bad.reservation_expiry = Clock::now() + std::chrono::seconds(60);
       const faktory::commands::FailArgs failure{
           bad.job.jid, "InvalidJobPayload", "the job payload is not a valid Faktory job", {}};
-      co_await report(bad, &failure);
+      co_await report(bad, &failure, true);
     }
     co_return;
   }
@@ -253,7 +261,7 @@ asio::awaitable<void> Processor::wait_for_job(RunningJob& job) {
     state_ = State::reporting;
     if (job.outcome.succeeded()) {
       Log::debug("job succeeded", {{"jid", jid}, {"jobtype", jobtype}, {"duration", took}});
-      co_await report(job, nullptr);
+      co_await report(job, nullptr, true);
     } else {
       Log::warning("job failed", {{"jid", jid},
                                   {"jobtype", jobtype},
@@ -262,7 +270,7 @@ asio::awaitable<void> Processor::wait_for_job(RunningJob& job) {
                                   {"duration", took}});
       const faktory::commands::FailArgs failure{jid, job.outcome.errtype, job.outcome.message,
                                                 job.outcome.backtrace};
-      co_await report(job, &failure);
+      co_await report(job, &failure, true);
     }
     co_return;
   }
@@ -285,7 +293,8 @@ asio::awaitable<void> Processor::wait_for_job(RunningJob& job) {
       shutdown ? "job cancelled at shutdown" : "job timed out",
       {{"jid", jid}, {"jobtype", jobtype}, {"plugin", rt_.host.plugin_for(jobtype).value_or("")}});
   state_ = State::reporting;
-  co_await report(job, &failure);
+  // No FETCH with it: the job's thread is still busy, so this slot is not free yet.
+  co_await report(job, &failure, false);
   if (shutdown) co_return;  // the process is about to end; the thread is left behind
 
   // Keep this processor's slot until the thread is free again, so `concurrency` stays the
@@ -304,11 +313,33 @@ asio::awaitable<void> Processor::wait_for_job(RunningJob& job) {
   }
 }
 
-asio::awaitable<void> Processor::report(RunningJob& job,
-                                        const faktory::commands::FailArgs* failure) {
+asio::awaitable<void> Processor::report(RunningJob& job, const faktory::commands::FailArgs* failure,
+                                        bool fetch_next) {
+  const char* verb = failure ? "FAIL" : "ACK";
+  if (fetch_next && rt_.may_fetch() && client_.is_connected()) {
+    // The usual case: send the next FETCH with the report (one write, one round trip less).
+    // Same rule as run(): the decision to FETCH is taken before sending, never undone.
+    state_ = State::reporting;
+    faktory::ReportAndFetch both;
+    if (failure) {
+      both = co_await client_.fail_and_fetch(*failure, order_.next());
+    } else {
+      both = co_await client_.ack_and_fetch(job.job.jid, order_.next());
+    }
+    if (both.report || client_.is_connected()) {
+      if (!both.report) {
+        Log::warning(std::string("the server refused ") + verb,
+                     {{"jid", job.job.jid}, {"error", both.report.error().what()}});
+      }
+      next_fetch_ = std::move(both.fetched);
+      co_return;
+    }
+    // The connection broke before the report was answered: resend it below. The FETCH reply
+    // is lost with the connection.
+    rt_.status.failed(both.report.error().what(), connected_since_);
+  }
   // ACK/FAIL must survive a dropped connection: reconnect and resend until the server answers,
   // or until the reservation has certainly expired (then the server re-queues it anyway).
-  const char* verb = failure ? "FAIL" : "ACK";
   for (;;) {
     if (client_.is_connected()) {
       // (Two statements, not `failure ? co_await … : co_await …`: GCC 12 miscompiles

@@ -12,6 +12,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace factotum::worker {
@@ -40,7 +41,10 @@ class Processor : public std::enable_shared_from_this<Processor> {
   boost::asio::awaitable<void> sleep(std::chrono::milliseconds duration);
   boost::asio::awaitable<void> process(std::string payload);
   boost::asio::awaitable<void> wait_for_job(RunningJob& job);
-  boost::asio::awaitable<void> report(RunningJob& job, const faktory::commands::FailArgs* failure);
+  // ACK (failure null) or FAIL; with fetch_next, the next FETCH goes out with it when the
+  // worker may still fetch, and its reply is kept in next_fetch_ for run().
+  boost::asio::awaitable<void> report(RunningJob& job, const faktory::commands::FailArgs* failure,
+                                      bool fetch_next);
   // Parses the FETCHed payload (moved from on success) and computes the job's deadline.
   std::shared_ptr<RunningJob> prepare(std::string& payload);
 
@@ -53,6 +57,7 @@ class Processor : public std::enable_shared_from_this<Processor> {
   boost::asio::steady_timer job_timer_;
   State state_ = State::connecting;
   std::shared_ptr<RunningJob> current_;
+  std::optional<faktory::Result<std::optional<std::string>>> next_fetch_;
   bool abandon_ = false;
   // When the current connection was established (for ServerStatus's outage accounting).
   std::chrono::steady_clock::time_point connected_since_{};

@@ -37,7 +37,10 @@ TEST_CASE("a job returning FACTOTUM_FAILED without job_fail fails with PluginErr
   const auto outcome = host.run(TestJob("CBare").input());
   CHECK(outcome.errtype == "PluginError");
   CHECK(outcome.message == "job function returned status 1");
-  CHECK(outcome.backtrace.empty());
+  // No backtrace from the plugin: the host says where the job failed.
+  REQUIRE(outcome.backtrace.size() == 1);
+  CHECK(outcome.backtrace.front().starts_with("in jobtype 'CBare' of plugin 'good_c' "));
+  CHECK(outcome.backtrace.front().ends_with("good_c.so)"));
 }
 
 TEST_CASE("a throwing C++ job fails with the exception's type as errtype and what() as message",
@@ -52,6 +55,8 @@ TEST_CASE("a throwing C++ job fails with the exception's type as errtype and wha
   CHECK(outcome.errtype == "std::runtime_error");
   CHECK(outcome.message == "boom");
   CHECK(outcome.plugin == "cpp_jobs");
+  REQUIRE(outcome.backtrace.size() == 1);
+  CHECK(outcome.backtrace.front().starts_with("in jobtype 'ThrowsRuntime' of plugin 'cpp_jobs' "));
   outcome = failure("ThrowsOutOfRange");
   CHECK(outcome.errtype == "std::out_of_range");
   CHECK(outcome.message == "index 7 out of range");

@@ -274,3 +274,26 @@ TEST_CASE("two files with the same plugin name: the second is refused", "[abi]")
   CHECK(only_error(report) ==
         "plugin name 'good_c' is already used by " + (dir.path() / "one.so").string());
 }
+
+TEST_CASE("a staged copy is removed when its generation ends, or at once on request", "[abi]") {
+  TempDir dir;
+  const auto staging = dir.path() / "staging";
+  auto opts = options();
+  opts.staging_dir = staging;
+  auto staged_files = [&] {
+    return std::distance(fs::directory_iterator(staging), fs::directory_iterator());
+  };
+  {
+    plugins::PluginHost host({});
+    REQUIRE(host.load_file(plugin("good_c"), opts).ok());
+    CHECK(staged_files() == 1);
+  }
+  CHECK(staged_files() == 0);  // a configured staging directory does not fill up
+
+  // An exit that skips destructors removes the copies first; the loaded code stays mapped.
+  plugins::PluginHost host({});
+  REQUIRE(host.load_file(plugin("good_c"), opts).ok());
+  host.remove_staged_files();
+  CHECK(staged_files() == 0);
+  CHECK(host.run(TestJob("CEcho").input()).succeeded());
+}
