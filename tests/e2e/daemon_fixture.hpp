@@ -13,8 +13,11 @@
 
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <random>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace factotum::testing {
 
@@ -56,10 +59,17 @@ class Daemon {
     std::string queues = "[default]";
     std::string shutdown_timeout = "10s";
     std::string heartbeat_interval = "5s";
+    std::string log_level = "debug";
+    std::string log_format = "text";
     std::string extra;  // appended verbatim (e.g. "jobtypes:\n  sleep:\n    timeout: 1s\n")
+    std::vector<std::string> env;  // "NAME=value" for the daemon's environment
+    ChildProcess::Stderr stderr_mode = ChildProcess::Stderr::pipe;
   };
 
-  Daemon(const TestServer& server, Settings settings) : wid_("e2e-" + random_suffix()) {
+  Daemon(const TestServer& server, Settings settings)
+      : wid_("e2e-" + random_suffix()),
+        env_(std::move(settings.env)),
+        stderr_mode_(settings.stderr_mode) {
     config_ = dir_.path / "factotum.yaml";
     std::ofstream out(config_);
     out << "faktory:\n  url: " << server.url() << "\n"
@@ -69,14 +79,16 @@ class Daemon {
         << "  heartbeat_interval: " << settings.heartbeat_interval << "\n"
         << "  wid: " << wid_ << "\n"
         << "plugins:\n  directories: [" << FACTOTUM_BINARY_DIR "/tests/e2e-plugins]\n"
-        << "logging:\n  level: debug\n"
+        << "logging:\n  level: " << settings.log_level << "\n"
+        << "  format: " << settings.log_format << "\n"
         << settings.extra;
   }
 
   // Starts factotum and waits until its processors are up.
   void start() {
-    process_ = std::make_unique<ChildProcess>(std::vector<std::string>{
-        FACTOTUM_BINARY_DIR "/bin/factotum", "--config", config_.string()});
+    process_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{FACTOTUM_BINARY_DIR "/bin/factotum", "--config", config_.string()},
+        env_, stderr_mode_);
     auto started = process_->wait_for_line(
         [](const std::string& line) { return line.find("worker started") != std::string::npos; },
         kDeadline);
@@ -105,8 +117,38 @@ class Daemon {
   TempDir dir_;
   fs::path config_;
   std::string wid_;
+  std::vector<std::string> env_;
+  ChildProcess::Stderr stderr_mode_;
   std::unique_ptr<ChildProcess> process_;
 };
+
+// For the e2e_jobs "gate" jobtype: a job given args() stays in flight until open() (or until
+// it is cancelled), so a test decides when it finishes without racing a timer.
+struct Gate {
+  TempDir dir;
+  fs::path file = dir.path / "open";
+  boost::json::array args() const { return {boost::json::string(file.string())}; }
+  void open() const { std::ofstream(file) << "open\n"; }
+};
+
+// How many times `needle` occurs in `text` (log lines that must appear exactly once).
+inline std::size_t count_of(std::string_view text, std::string_view needle) {
+  std::size_t n = 0;
+  for (auto at = text.find(needle); at != std::string_view::npos; at = text.find(needle, at + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+// The complete lines of `text` (a trailing partial line is dropped).
+inline std::vector<std::string> lines_of(std::string_view text) {
+  std::vector<std::string> lines;
+  for (auto nl = text.find('\n'); nl != std::string_view::npos; nl = text.find('\n')) {
+    lines.emplace_back(text.substr(0, nl));
+    text.remove_prefix(nl + 1);
+  }
+  return lines;
+}
 
 // A producer connection to push jobs with.
 inline std::unique_ptr<faktory::BlockingClient> producer_for(const TestServer& server) {

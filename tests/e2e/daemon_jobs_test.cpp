@@ -48,6 +48,11 @@ TEST_CASE("a throwing job is FAILed with the exception's type, message and a ret
   REQUIRE(failed->failure);
   CHECK(failed->failure->errtype == "std::runtime_error");
   CHECK(failed->failure->message == "boom: [\"x\"]");
+  // README "Jobs": failure → FAIL with errtype, message and backtrace.
+  for (const auto& record : server.command_log()) {
+    if (record.verb == "FAIL") UNSCOPED_INFO("the daemon sent: " << record.line);
+  }
+  CHECK(!failed->failure->backtrace.empty());
   CHECK(server.ack_count(j.jid) == 0);
   CHECK(daemon.wait_for_log("job failed"));
   daemon.process().signal(SIGTERM);

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <csignal>
 #include <cstring>
 #include <stdexcept>
+#include <string_view>
 #include <utility>
 
 extern char** environ;
@@ -26,11 +28,19 @@ std::string errno_text() {
 
 }  // namespace
 
-ChildProcess::ChildProcess(std::vector<std::string> argv, std::vector<std::string> env) {
+ChildProcess::ChildProcess(std::vector<std::string> argv, std::vector<std::string> env,
+                           Stderr stderr_mode) {
   int out[2];
   int err[2];
   if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
     throw std::runtime_error("pipe: " + errno_text());
+  }
+  if (stderr_mode == Stderr::journal) {
+    // What systemd sets for a service whose stderr is the journal: the device and inode of
+    // that stream, so the service can tell it from a stderr redirected elsewhere.
+    struct stat st {};
+    if (::fstat(err[1], &st) != 0) throw std::runtime_error("fstat: " + errno_text());
+    env.push_back("JOURNAL_STREAM=" + std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino));
   }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -41,7 +51,20 @@ ChildProcess::ChildProcess(std::vector<std::string> argv, std::vector<std::strin
   for (auto& a : argv) args.push_back(a.data());
   args.push_back(nullptr);
   std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
+  // An entry of `env` replaces an inherited one of the same name (getenv would find the
+  // inherited one first).
+  const auto overridden = [&](std::string_view inherited) {
+    const auto eq = inherited.find('=');
+    if (eq == std::string_view::npos) return false;
+    const auto name = inherited.substr(0, eq + 1);
+    for (const auto& e : env) {
+      if (std::string_view(e).substr(0, name.size()) == name) return true;
+    }
+    return false;
+  };
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (!overridden(*e)) env_strings.emplace_back(*e);
+  }
   for (auto& e : env) env_strings.push_back(e);
   std::vector<char*> envp;
   for (auto& e : env_strings) envp.push_back(e.data());
@@ -79,7 +102,7 @@ bool ChildProcess::pump(std::chrono::milliseconds timeout) {
   if (out_fd_ < 0 && err_fd_ < 0) return false;
   const int n = ::poll(fds, 2, static_cast<int>(timeout.count()));
   if (n <= 0) return true;
-  auto drain = [&](int& fd, std::string& partial, short revents) {
+  auto drain = [&](int& fd, std::string& partial, std::string* only, short revents) {
     if (fd < 0 || (revents & (POLLIN | POLLHUP | POLLERR)) == 0) return;
     char buf[4096];
     const ssize_t got = ::read(fd, buf, sizeof buf);
@@ -90,6 +113,7 @@ bool ChildProcess::pump(std::chrono::milliseconds timeout) {
       return;
     }
     all_.append(buf, static_cast<std::size_t>(got));
+    if (only != nullptr) only->append(buf, static_cast<std::size_t>(got));
     partial.append(buf, static_cast<std::size_t>(got));
     std::size_t nl;
     while ((nl = partial.find('\n')) != std::string::npos) {
@@ -97,8 +121,8 @@ bool ChildProcess::pump(std::chrono::milliseconds timeout) {
       partial.erase(0, nl + 1);
     }
   };
-  drain(out_fd_, out_buf_, fds[0].revents);
-  drain(err_fd_, err_buf_, fds[1].revents);
+  drain(out_fd_, out_buf_, nullptr, fds[0].revents);
+  drain(err_fd_, err_buf_, &err_all_, fds[1].revents);
   return out_fd_ >= 0 || err_fd_ >= 0;
 }
 

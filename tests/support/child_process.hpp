@@ -13,9 +13,15 @@ namespace factotum::testing {
 
 class ChildProcess {
  public:
+  // `journal`: the child is told its stderr is the systemd journal, as systemd does for a
+  // service (JOURNAL_STREAM=<dev>:<ino> of the stderr pipe), without involving journald.
+  enum class Stderr { pipe, journal };
+
   // Starts `argv[0]` with the arguments; throws std::runtime_error when it cannot start.
-  // `env` entries ("NAME=value") are added to the current environment.
-  explicit ChildProcess(std::vector<std::string> argv, std::vector<std::string> env = {});
+  // `env` entries ("NAME=value") are added to the current environment, replacing inherited
+  // ones of the same name.
+  explicit ChildProcess(std::vector<std::string> argv, std::vector<std::string> env = {},
+                        Stderr stderr_mode = Stderr::pipe);
   ~ChildProcess();  // SIGKILLs and reaps a child that is still running
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
@@ -35,6 +41,8 @@ class ChildProcess {
 
   // Everything read so far from stdout and stderr.
   std::string output() const;
+  // Everything read so far from stderr alone.
+  std::string error_output() const { return err_all_; }
   // Reads whatever output is available now, without waiting.
   void poll_output() { pump(std::chrono::milliseconds(0)); }
 
@@ -48,6 +56,7 @@ class ChildProcess {
   std::vector<std::string> lines_;
   std::size_t next_line_ = 0;
   std::string all_;
+  std::string err_all_;
 };
 
 }  // namespace factotum::testing

@@ -161,6 +161,10 @@ asio::awaitable<void> Connection::run() {
         }
         Reply reply = co_await dispatch(verb, *line);
         if (stopped_) break;
+        if (core_.lose_reply_to == verb) {
+          core_.lose_reply_to.reset();
+          break;  // applied, never answered: the connection closes below
+        }
         co_await send(reply);
       }
     }

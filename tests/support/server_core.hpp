@@ -15,6 +15,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -53,6 +54,7 @@ struct Core {
   std::map<std::uint64_t, std::shared_ptr<Connection>> connections;
   std::vector<TestServer::CommandRecord> log;
   bool shutting_down = false;
+  std::optional<std::string> lose_reply_to;  // TestServer::lose_next_reply()
   std::optional<std::string> salt;
   std::optional<int> iterations;
   std::mt19937_64 rng;

@@ -119,6 +119,7 @@ struct TestServer::Impl {
         continue;
       }
       if (refuse) {
+        ++refused;
         sock.close(ec);
         continue;
       }
@@ -174,6 +175,7 @@ struct TestServer::Impl {
   asio::steady_timer shutdown_timer;
   std::uint16_t port = 0;
   bool refuse = false;
+  std::size_t refused = 0;
   std::uint64_t next_id = 1;
   std::thread thread;
   std::thread::id thread_id;
@@ -241,6 +243,14 @@ void TestServer::drop_all_connections() {
 
 void TestServer::refuse_connections(bool refuse) {
   impl_->call([&] { impl_->refuse = refuse; });
+}
+
+std::size_t TestServer::refused_connections() const {
+  return impl_->call([&] { return impl_->refused; });
+}
+
+void TestServer::lose_next_reply(std::string_view verb) {
+  impl_->call([&] { impl_->core.lose_reply_to = std::string(verb); });
 }
 
 void TestServer::begin_shutdown() {

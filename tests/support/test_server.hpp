@@ -73,8 +73,12 @@ class TestServer {
   std::optional<std::string> worker_state(std::string_view wid) const;  // "running", ...
 
   // Fault injection.
-  void drop_all_connections();    // abrupt close of every open connection
-  void refuse_connections(bool);  // while true: accept and immediately close (no +HI)
+  void drop_all_connections();              // abrupt close of every open connection
+  void refuse_connections(bool);            // while true: accept and immediately close (no +HI)
+  std::size_t refused_connections() const;  // how many were refused so far
+  // The next `verb` command (any connection) is applied as usual, then its connection is
+  // closed instead of answering: a reply lost on its way back. One-shot.
+  void lose_next_reply(std::string_view verb);
   // Like SIGTERM: new commands get "-ERR shutdown in progress" + close; a blocked FETCH gets
   // "-ERR redis: client is closed"; the listener closes; the rest is closed after
   // shutdown_grace (transcript 14).

@@ -2,10 +2,13 @@
 // SDK only.
 #include <factotum/plugin.hpp>
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 
 namespace {
@@ -22,6 +25,15 @@ void sleep_polling(factotum::Job& job, long ms, bool honour_cancel) {
     if (honour_cancel) job.throw_if_cancelled();
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+}
+
+// args_json is "[\"PATH\"]": the first string (no escapes), or "" when there is none.
+std::string first_string(std::string_view args) {
+  const auto open = args.find('"');
+  if (open == std::string_view::npos) return {};
+  const auto close = args.find('"', open + 1);
+  if (close == std::string_view::npos) return {};
+  return std::string(args.substr(open + 1, close - open - 1));
 }
 
 }  // namespace
@@ -41,6 +53,15 @@ FACTOTUM_PLUGIN("e2e_jobs", "1.0.0", [](factotum::Registrar& r) {
   // Sleeps args[0] ms, stopping early (Cancelled) when cancelled.
   r.jobtype("sleep",
             [](factotum::Job& job) { sleep_polling(job, first_number(job.args_json()), true); });
+  // Waits until the file named by args[0] exists (the test opens the gate), stopping early
+  // (Cancelled) when cancelled: a job that stays in flight exactly as long as a test needs.
+  r.jobtype("gate", [](factotum::Job& job) {
+    const std::string path = first_string(job.args_json());
+    while (::access(path.c_str(), F_OK) != 0) {
+      job.throw_if_cancelled();
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  });
   // Sleeps args[0] ms and ignores cancellation (a job that outlives its deadline).
   r.jobtype("stubborn",
             [](factotum::Job& job) { sleep_polling(job, first_number(job.args_json()), false); });

@@ -1,0 +1,52 @@
+// check-config is stricter than a start: a plugin that would be skipped is a configuration
+// error (exit 78) named with its file and the reason.
+#include "daemon_fixture.hpp"
+
+using namespace factotum;
+using namespace factotum::testing;
+
+TEST_CASE("check-config exits 78 naming each plugin file that fails to load and why") {
+  TempDir dir;
+  const auto plugins = dir.path / "plugins";
+  fs::create_directory(plugins);
+  fs::permissions(plugins, fs::perms::owner_all, fs::perm_options::replace);
+  // Owner-only files, so strict_permissions (the default) has nothing to object to: what
+  // fails is the content.
+  const auto not_elf = plugins / "bad.so";
+  std::ofstream(not_elf) << "this is not a shared library\n";
+  const auto broken_elf = plugins / "broken.so";
+  std::ofstream(broken_elf) << "\x7f"
+                            << "ELF garbage after a valid magic number";
+  for (const auto& file : {not_elf, broken_elf}) {
+    fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write,
+                    fs::perm_options::replace);
+  }
+  const auto config = dir.path / "factotum.yaml";
+  // A good plugin directory after the bad one: it still loads, the summary still lists it.
+  std::ofstream(config) << "plugins:\n  directories: [" << plugins.string()
+                        << ", " FACTOTUM_BINARY_DIR "/tests/e2e-plugins]\n";
+
+  ChildProcess child(
+      {FACTOTUM_BINARY_DIR "/bin/factotum", "--config", config.string(), "--check-config"});
+  const auto exit_code = child.wait_exit(kDeadline);
+  const auto output = child.output();
+  INFO(output);
+  REQUIRE(exit_code.has_value());
+  CHECK(*exit_code == 78);
+  const auto lines = lines_of(output);
+  const auto line_naming = [&](const fs::path& file) -> std::string {
+    for (const auto& line : lines) {
+      if (line.find("file=" + file.string()) != std::string::npos) return line;
+    }
+    return {};
+  };
+  const auto bad_line = line_naming(not_elf);
+  CHECK(bad_line.find("plugin not loaded") != std::string::npos);
+  CHECK(bad_line.find("not an ELF file") != std::string::npos);
+  const auto broken_line = line_naming(broken_elf);
+  CHECK(broken_line.find("plugin not loaded") != std::string::npos);
+  CHECK(broken_line.find("cannot be loaded") != std::string::npos);
+  CHECK(output.find("some plugins could not be loaded") != std::string::npos);
+  CHECK(output.find("configuration OK") == std::string::npos);
+  CHECK(output.find("stubborn") != std::string::npos);  // e2e_jobs loaded all the same
+}
