@@ -22,8 +22,10 @@ TEST_CASE("TERM with a job in flight lets it finish and ACKs it, then exits 0") 
 
 TEST_CASE("TERM with a job that outlives shutdown_timeout FAILs it and exits 0") {
   TestServer server(quick_server_options());
+  TempDir runtime;  // where the daemon stages plugin copies (as under systemd)
   Daemon::Settings settings;
   settings.shutdown_timeout = "1s";
+  settings.env = {"RUNTIME_DIRECTORY=" + runtime.path.string()};
   Daemon daemon(server, settings);
   daemon.start();
   auto producer = producer_for(server);
@@ -37,6 +39,11 @@ TEST_CASE("TERM with a job that outlives shutdown_timeout FAILs it and exits 0")
   auto failed = faktory::Job::parse(server.retry_jobs().at(0));
   REQUIRE(failed);
   CHECK(failed->failure->errtype == "WorkerShutdown");
+  // The process ended with the job's thread still running (no destructors), yet removed its
+  // staged plugin copies.
+  CHECK(daemon.process().output().find("exiting with job functions still running") !=
+        std::string::npos);
+  CHECK(fs::is_empty(runtime.path));
 }
 
 TEST_CASE("a job pushed just after TERM to an idle daemon is run or left queued, never reserved") {
