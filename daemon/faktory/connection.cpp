@@ -4,7 +4,6 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl/error.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
@@ -12,6 +11,7 @@
 #include <netinet/tcp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <string>
 #include <tuple>
@@ -151,7 +151,17 @@ asio::awaitable<Result<void>> Connection::open(const ServerUrl& url, const TlsOp
     }
     if (context->verify()) {
       tls_->set_verify_mode(asio::ssl::verify_peer);
-      tls_->set_verify_callback(asio::ssl::host_name_verification(name));
+      // OpenSSL checks the name itself (RFC 6125) and so can say "hostname mismatch" when
+      // that is what failed; a verify callback would only yield "certificate verify failed".
+      X509_VERIFY_PARAM* param = SSL_get0_param(tls_->native_handle());
+      X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+      const int named = is_ip_literal(name)
+                            ? X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str())
+                            : X509_VERIFY_PARAM_set1_host(param, name.c_str(), name.size());
+      if (named != 1) {
+        co_return Error(make_error_code(errc::tls_error),
+                        "cannot verify the TLS server name '" + name + "'");
+      }
     } else {
       tls_->set_verify_mode(asio::ssl::verify_none);
     }

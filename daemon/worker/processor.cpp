@@ -47,7 +47,19 @@ Processor::Processor(Runtime& runtime, unsigned index)
       order_(runtime.settings.queues, seed_for(index)),
       backoff_(seed_for(index + 1000)),
       sleep_timer_(runtime.io),
-      job_timer_(runtime.io) {}
+      job_timer_(runtime.io),
+      job_thread_(runtime.host, [this](std::shared_ptr<RunningJob> job) { on_job_done(job); }) {}
+
+void Processor::on_job_done(std::shared_ptr<RunningJob> job) {
+  // On the job thread. The timer is only touched on the I/O thread, so wake the coroutine
+  // through it. Post before the count drops: main() must not see zero busy threads while
+  // this completion could still be queued to an io_context about to be destroyed. (`this`
+  // outlives the io_context's run: the Worker ends only after it.)
+  asio::post(rt_.io, [this, job = std::move(job)] {
+    if (current_ == job) job_timer_.cancel();
+  });
+  rt_.busy_threads.fetch_sub(1);
+}
 
 void Processor::wake() {
   sleep_timer_.cancel();
@@ -220,21 +232,10 @@ asio::awaitable<void> Processor::process(std::string payload) {
                              {"plugin", job->plugin}});
   state_ = State::running;
 
-  // The job function is blocking code: it runs on a job thread, never on this one. When it
-  // returns, wake this coroutine through the I/O thread (the timer is only touched there).
-  auto self = shared_from_this();
+  // The job function is blocking code: it runs on this processor's job thread, never on the
+  // I/O thread; on_job_done() wakes this coroutine when it returns.
   rt_.busy_threads.fetch_add(1);
-  asio::post(rt_.jobs, [job, self, io = rt_.io.get_executor(), &host = rt_.host,
-                        &busy = rt_.busy_threads]() mutable {
-    job->outcome = host.run(job->input());
-    job->finished.store(true, std::memory_order_release);
-    // Post before the count drops: main() must not see zero busy threads while this
-    // completion could still be queued to an io_context about to be destroyed.
-    asio::post(io, [job = std::move(job), self = std::move(self)] {
-      if (self->current_ == job) self->job_timer_.cancel();
-    });
-    busy.fetch_sub(1);
-  });
+  job_thread_.start(job);
 
   co_await wait_for_job(*job);
 

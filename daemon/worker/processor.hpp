@@ -1,10 +1,11 @@
-// One processor: a Faktory connection of its own that FETCHes a job, runs it on a job thread
-// through the plugin host, and reports ACK or FAIL — one job at a time (DESIGN.md §3).
+// One processor: a Faktory connection of its own that FETCHes a job, runs it on its own job
+// thread through the plugin host, and reports ACK or FAIL — one job at a time (DESIGN.md §3).
 // Runs as a coroutine on the I/O thread.
 #pragma once
 
 #include "faktory/client.hpp"
 #include "worker/backoff.hpp"
+#include "worker/job_thread.hpp"
 #include "worker/queue_order.hpp"
 #include "worker/runtime.hpp"
 
@@ -47,6 +48,8 @@ class Processor : public std::enable_shared_from_this<Processor> {
                                       bool fetch_next);
   // Parses the FETCHed payload (moved from on success) and computes the job's deadline.
   std::shared_ptr<RunningJob> prepare(std::string& payload);
+  // On the job thread, when a job function has returned.
+  void on_job_done(std::shared_ptr<RunningJob> job);
 
   Runtime& rt_;
   unsigned index_;
@@ -61,6 +64,8 @@ class Processor : public std::enable_shared_from_this<Processor> {
   bool abandon_ = false;
   // When the current connection was established (for ServerStatus's outage accounting).
   std::chrono::steady_clock::time_point connected_since_{};
+  // Last: its thread calls back into the members above, so it must end (join) first.
+  JobThread job_thread_;
 };
 
 }  // namespace factotum::worker

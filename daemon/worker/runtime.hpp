@@ -1,6 +1,5 @@
 // State shared by the processors, the heartbeat and the shutdown logic of one Worker. Lives
-// on the I/O thread: only code running there touches it (no locks), except `jobs`, the pool
-// that job functions run on.
+// on the I/O thread: only code running there touches it (no locks), except the atomics.
 #pragma once
 
 #include "plugins/plugin_host.hpp"
@@ -9,7 +8,6 @@
 #include "worker/worker_settings.hpp"
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/thread_pool.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -26,15 +24,11 @@ struct Runtime {
   Runtime(boost::asio::io_context& io_context, WorkerSettings worker_settings,
           plugins::PluginHost& plugin_host)
       : io(io_context),
-        jobs(worker_settings.concurrency),
         host(plugin_host),
         settings(std::move(worker_settings)),
         status(settings.connection.url.redacted()) {}
 
   boost::asio::io_context& io;
-  // One thread per processor: a processor waits for its job's thread before fetching again,
-  // so jobs never queue here (DESIGN.md §3).
-  boost::asio::thread_pool jobs;
   plugins::PluginHost& host;
   WorkerSettings settings;
   ServerStatus status;

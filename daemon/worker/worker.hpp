@@ -1,5 +1,5 @@
 // The worker runtime: `concurrency` processors, each with its own connection, fetching jobs
-// and running them on a pool of job threads through the plugin host; a heartbeat on its own
+// and running them, each on its own job thread, through the plugin host; a heartbeat on its own
 // lifelong connection; quiet and graceful stop (DESIGN.md §3).
 //
 // Threading: everything but job functions runs on the io_context given to the constructor

@@ -148,6 +148,8 @@ TEST_CASE("a certificate for another host name is refused") {
   auto connected = client.connect();
   REQUIRE_FALSE(connected);
   CHECK(connected.error().is(errc::tls_error));
+  // The operator learns what is wrong, not just that verification failed.
+  CHECK(connected.error().message.find("hostname mismatch") != std::string::npos);
 }
 
 TEST_CASE("TLS settings that cannot work are reported with the file at fault") {

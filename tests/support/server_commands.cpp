@@ -158,7 +158,7 @@ Reply ServerState::ack(std::string_view payload) {
     }
   }
   if (!ok || jid.empty()) return Reply::error("invalid ACK " + std::string(payload));
-  ++ack_counts_[jid];
+  if (options_.record_history) ++ack_counts_[jid];
   if (working_.erase(jid)) ++processed_;
   return Reply::ok();
 }
@@ -196,7 +196,7 @@ Reply ServerState::fail(std::string_view payload) {
   }
   if (!err.empty()) return Reply::error("invalid FAIL " + std::string(payload));
   if (jid.empty()) return Reply::error("missing JID");
-  ++fail_counts_[jid];
+  if (options_.record_history) ++fail_counts_[jid];
   auto it = working_.find(jid);
   if (it == working_.end()) return Reply::error("Job not found " + jid);
   Job job = std::move(it->second.job);

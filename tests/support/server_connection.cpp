@@ -152,8 +152,10 @@ asio::awaitable<void> Connection::run() {
         }
         std::string_view verb = *line;
         verb = verb.substr(0, verb.find(' '));
-        core_.log.push_back(
-            {id_, wid_, std::string(verb), *line, std::chrono::steady_clock::now()});
+        if (core_.options.record_history) {
+          core_.log.push_back(
+              {id_, wid_, std::string(verb), *line, std::chrono::steady_clock::now()});
+        }
         // END: no reply, close at once; pipelined commands are dropped (PROTOCOL.md §0.1).
         if (verb == "END") {
           core_.state.count_command();

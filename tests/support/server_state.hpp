@@ -62,6 +62,7 @@ struct StateOptions {
   Time start_time{};
   std::chrono::seconds heartbeat_timeout{60};
   std::uint64_t seed = 0;
+  bool record_history = true;  // TestServerOptions::record_history
 };
 
 struct TaskStats {

@@ -32,6 +32,7 @@ detail::StateOptions state_options(const TestServerOptions& o) {
   s.start_time = std::chrono::time_point_cast<std::chrono::nanoseconds>(start);
   s.heartbeat_timeout = o.heartbeat_timeout;
   s.seed = o.seed;
+  s.record_history = o.record_history;
   return s;
 }
 

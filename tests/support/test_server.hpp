@@ -44,6 +44,9 @@ struct TestServerOptions {
   // After begin_shutdown(), connections still open are closed after this grace period (a
   // real server exits ~0.2–0.5 s after SIGTERM, transcript 14).
   std::chrono::milliseconds shutdown_grace{500};
+  // Keep every command (command_log()) and per-jid ACK/FAIL counts, for tests. Off in the
+  // factotum-testserver executable: a benchmark's millions of jobs would grow it without end.
+  bool record_history = true;
 };
 
 class TestServer {

@@ -67,6 +67,7 @@ int main(int argc, char** argv) {
   }
   options.fetch_block = std::chrono::milliseconds(fetch_block_ms);
   options.heartbeat_timeout = std::chrono::seconds(heartbeat_timeout_s);
+  options.record_history = false;  // nothing reads it from outside the process
 
   // Asio turns SIGINT/SIGTERM into a completion on `io`, whichever thread the kernel picks.
   boost::asio::io_context io;
