@@ -158,6 +158,13 @@ inline std::unique_ptr<faktory::BlockingClient> producer_for(const TestServer& s
   return client;
 }
 
+// Pushes `j` and waits until the daemon has started running it.
+inline void push_and_await_start(Daemon& daemon, faktory::BlockingClient& producer,
+                                 const faktory::Job& j) {
+  REQUIRE(producer.push(j));
+  REQUIRE(daemon.wait_for_log("job started jid=" + j.jid));
+}
+
 inline faktory::Job job(std::string jobtype, boost::json::array args = {},
                         std::string queue = "default") {
   auto j = faktory::Job::create(std::move(jobtype), std::move(args), std::move(queue));

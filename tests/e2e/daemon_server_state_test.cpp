@@ -64,8 +64,7 @@ TEST_CASE("the server's quiet with a job in flight lets it finish and ACKs it, t
   auto producer = producer_for(server);
   Gate gate;
   auto j = job("gate", gate.args());
-  REQUIRE(producer->push(j));
-  REQUIRE(daemon.wait_for_log("job started jid=" + j.jid));
+  push_and_await_start(daemon, *producer, j);
 
   server.set_worker_state(daemon.wid(), "quiet");
   REQUIRE(daemon.wait_for_log("the Faktory server asked this worker to be quiet"));
@@ -127,8 +126,7 @@ TEST_CASE("the server's terminate with a job in flight lets it finish, ACKs it a
   auto producer = producer_for(server);
   Gate gate;
   auto j = job("gate", gate.args());
-  REQUIRE(producer->push(j));
-  REQUIRE(daemon.wait_for_log("job started jid=" + j.jid));
+  push_and_await_start(daemon, *producer, j);
 
   server.set_worker_state(daemon.wid(), "terminate");
   REQUIRE(daemon.wait_for_log("the Faktory server asked this worker to stop"));
@@ -150,8 +148,7 @@ TEST_CASE("the server's terminate with a job outliving shutdown_timeout FAILs it
   daemon.start();
   auto producer = producer_for(server);
   auto j = job("stubborn", {600000});
-  REQUIRE(producer->push(j));
-  REQUIRE(daemon.wait_for_log("job started jid=" + j.jid));
+  push_and_await_start(daemon, *producer, j);
 
   server.set_worker_state(daemon.wid(), "terminate");
   REQUIRE(daemon.wait_for_log("the Faktory server asked this worker to stop"));

@@ -20,8 +20,7 @@ TEST_CASE(
   daemon.start();
   auto producer = producer_for(server);
   auto j = job("stubborn", {600000});
-  REQUIRE(producer->push(j));
-  REQUIRE(daemon.wait_for_log("job started jid=" + j.jid));
+  push_and_await_start(daemon, *producer, j);
 
   daemon.process().signal(SIGTERM);
   REQUIRE(daemon.wait_for_log("stopping: no new FETCH; waiting for jobs in flight"));
