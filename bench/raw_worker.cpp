@@ -73,12 +73,11 @@ int main(int argc, char** argv) {
               break;
             }
             if (pipeline) {
-              auto both = co_await client.ack_and_fetch(parsed->jid, queues);
-              if (!both.report) {
+              if (!co_await client.ack_then_fetch(parsed->jid, queues)) {
                 ++failures;
                 break;
               }
-              job = std::move(both.fetched);
+              job = co_await client.fetch_reply();
             } else {
               if (!co_await client.ack(parsed->jid)) {
                 ++failures;

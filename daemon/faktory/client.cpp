@@ -90,6 +90,7 @@ struct Client::Impl {
   ClientOptions options;
   Connection connection;
   bool busy = false;
+  bool fetch_pending = false;  // report_then_fetch sent a FETCH whose reply is unread
 
   Impl(asio::any_io_executor ex, ClientOptions opts)
       : executor(ex), options(std::move(opts)), connection(ex) {}
@@ -194,27 +195,35 @@ struct Client::Impl {
   }
 
   // A report and the next FETCH in one write; Faktory answers strictly in order (PROTOCOL.md
-  // §2), so the two replies are read in turn. Saves a round trip and a write per job.
-  asio::awaitable<ReportAndFetch> report_and_fetch(Result<std::string> report,
-                                                   std::string_view verb,
-                                                   Result<std::string> fetch_line) {
-    if (!report) co_return ReportAndFetch{report.error(), report.error()};
-    if (!fetch_line) co_return ReportAndFetch{fetch_line.error(), fetch_line.error()};
+  // §2), so the report's reply comes first and the FETCH's is read by fetch_reply(). The
+  // connection stays busy in between.
+  asio::awaitable<Result<void>> report_then_fetch(Result<std::string> report, std::string_view verb,
+                                                  Result<std::string> fetch_line) {
+    if (!report) co_return report.error();
+    if (!fetch_line) co_return fetch_line.error();
     std::string both = std::move(*report);
     both += *fetch_line;
     if (auto sent = co_await send(both, verb, Clock::now() + options.command_timeout); !sent) {
-      co_return ReportAndFetch{sent.error(), sent.error()};
+      co_return sent.error();
     }
-    auto first = co_await receive(verb, Clock::now() + options.command_timeout);
-    if (!first) {
-      busy = false;
-      co_return ReportAndFetch{first.error(), first.error()};
+    auto reply = co_await receive(verb, Clock::now() + options.command_timeout);
+    if (!reply) {
+      busy = false;  // the connection is gone, and the FETCH with it
+      co_return reply.error();
     }
-    ReportAndFetch out{expect_ok(verb, *first), std::optional<std::string>()};
-    auto second = co_await receive("FETCH", Clock::now() + options.fetch_timeout);
-    out.fetched = fetched_payload(std::move(second));
+    fetch_pending = true;
+    co_return expect_ok(verb, *reply);
+  }
+
+  asio::awaitable<Result<std::optional<std::string>>> fetch_reply() {
+    if (!fetch_pending) {
+      co_return Error(errc::invalid_argument,
+                      "fetch_reply() without a FETCH sent by ack_then_fetch/fail_then_fetch");
+    }
+    fetch_pending = false;
+    auto reply = co_await receive("FETCH", Clock::now() + options.fetch_timeout);
     busy = false;
-    co_return out;
+    co_return fetched_payload(std::move(reply));
   }
 
   asio::awaitable<Result<std::optional<Job>>> fetch(Result<std::string> line) {
@@ -251,6 +260,7 @@ struct Client::Impl {
   asio::awaitable<Result<void>> connect() {
     connection.close();
     busy = false;
+    fetch_pending = false;
     const auto deadline = Clock::now() + options.connect_timeout;
     if (options.url.tls && !options.tls_context) {
       auto context = TlsContext::create(options.tls);
@@ -350,14 +360,18 @@ asio::awaitable<Result<void>> Client::fail(const commands::FailArgs& failure) {
   return impl_->simple(commands::fail(failure), "FAIL");
 }
 
-asio::awaitable<ReportAndFetch> Client::ack_and_fetch(std::string_view jid,
-                                                      std::span<const std::string> queues) {
-  return impl_->report_and_fetch(commands::ack(jid), "ACK", commands::fetch(queues));
+asio::awaitable<Result<void>> Client::ack_then_fetch(std::string_view jid,
+                                                     std::span<const std::string> queues) {
+  return impl_->report_then_fetch(commands::ack(jid), "ACK", commands::fetch(queues));
 }
 
-asio::awaitable<ReportAndFetch> Client::fail_and_fetch(const commands::FailArgs& failure,
-                                                       std::span<const std::string> queues) {
-  return impl_->report_and_fetch(commands::fail(failure), "FAIL", commands::fetch(queues));
+asio::awaitable<Result<void>> Client::fail_then_fetch(const commands::FailArgs& failure,
+                                                      std::span<const std::string> queues) {
+  return impl_->report_then_fetch(commands::fail(failure), "FAIL", commands::fetch(queues));
+}
+
+asio::awaitable<Result<std::optional<std::string>>> Client::fetch_reply() {
+  return impl_->fetch_reply();
 }
 
 asio::awaitable<Result<WorkerState>> Client::beat(const commands::BeatArgs& beat) {

@@ -33,13 +33,6 @@ std::string_view to_string(WorkerState state) noexcept;
 // True for `-ERR unknown worker <wid>`: the server reaped this worker; HELLO again.
 bool is_unknown_worker(const Error& error) noexcept;
 
-// The two replies of a report pipelined with the next FETCH (Client::ack_and_fetch).
-struct ReportAndFetch {
-  Result<void> report;
-  // A job payload, std::nullopt when the queues stayed empty, or why the FETCH failed.
-  Result<std::optional<std::string>> fetched;
-};
-
 class Client {
  public:
   Client(boost::asio::any_io_executor executor, ClientOptions options);
@@ -65,13 +58,16 @@ class Client {
       std::span<const std::string> queues);
   boost::asio::awaitable<Result<void>> ack(std::string_view jid);
   boost::asio::awaitable<Result<void>> fail(const commands::FailArgs& failure);
-  // ACK (or FAIL) and the next FETCH sent together, both replies read: what a worker does
-  // after every job, for one write and one round trip less. A report the server refuses
-  // still gets the FETCH answered; a broken connection fails both.
-  boost::asio::awaitable<ReportAndFetch> ack_and_fetch(std::string_view jid,
+  // ACK (or FAIL) sent in one write with the next FETCH: what a worker does after every
+  // job, for one write and one round trip less. Returns the report's reply; unless that says
+  // the connection broke (is_connected() false), the FETCH is still pending and its reply
+  // must be read with fetch_reply() before any other command.
+  boost::asio::awaitable<Result<void>> ack_then_fetch(std::string_view jid,
+                                                      std::span<const std::string> queues);
+  boost::asio::awaitable<Result<void>> fail_then_fetch(const commands::FailArgs& failure,
                                                        std::span<const std::string> queues);
-  boost::asio::awaitable<ReportAndFetch> fail_and_fetch(const commands::FailArgs& failure,
-                                                        std::span<const std::string> queues);
+  // The reply to the FETCH sent by ack_then_fetch/fail_then_fetch, as fetch_raw() returns it.
+  boost::asio::awaitable<Result<std::optional<std::string>>> fetch_reply();
   boost::asio::awaitable<Result<WorkerState>> beat(const commands::BeatArgs& beat);
   boost::asio::awaitable<Result<boost::json::object>> info();
   boost::asio::awaitable<Result<void>> flush();

@@ -321,23 +321,28 @@ asio::awaitable<void> Processor::report(RunningJob& job, const faktory::commands
     // The usual case: send the next FETCH with the report (one write, one round trip less).
     // Same rule as run(): the decision to FETCH is taken before sending, never undone.
     state_ = State::reporting;
-    faktory::ReportAndFetch both;
+    faktory::Result<void> reported;
     if (failure) {
-      both = co_await client_.fail_and_fetch(*failure, order_.next());
+      reported = co_await client_.fail_then_fetch(*failure, order_.next());
     } else {
-      both = co_await client_.ack_and_fetch(job.job.jid, order_.next());
+      reported = co_await client_.ack_then_fetch(job.job.jid, order_.next());
     }
-    if (both.report || client_.is_connected()) {
-      if (!both.report) {
+    if (reported || client_.is_connected()) {
+      if (!reported) {
         Log::warning(std::string("the server refused ") + verb,
-                     {{"jid", job.job.jid}, {"error", both.report.error().what()}});
+                     {{"jid", job.job.jid}, {"error", reported.error().what()}});
       }
-      next_fetch_ = std::move(both.fetched);
+      // The job is done with; what remains is an ordinary FETCH (TTIN and the stop log must
+      // not count it as a job in flight).
+      rt_.in_flight.erase(job.id);
+      if (current_.get() == &job) current_.reset();
+      state_ = State::fetching;
+      next_fetch_ = co_await client_.fetch_reply();
       co_return;
     }
-    // The connection broke before the report was answered: resend it below. The FETCH reply
-    // is lost with the connection.
-    rt_.status.failed(both.report.error().what(), connected_since_);
+    // The connection broke before the report was answered: resend it below. The FETCH went
+    // with the connection.
+    rt_.status.failed(reported.error().what(), connected_since_);
   }
   // ACK/FAIL must survive a dropped connection: reconnect and resend until the server answers,
   // or until the reservation has certainly expired (then the server re-queues it anyway).

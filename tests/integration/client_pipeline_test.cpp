@@ -1,6 +1,6 @@
-// ACK/FAIL pipelined with the next FETCH (Client::ack_and_fetch, fail_and_fetch): both
-// commands in one write, both replies read in order, and each failure reported where it
-// happened.
+// ACK/FAIL pipelined with the next FETCH (Client::ack_then_fetch, fail_then_fetch, then
+// fetch_reply): both commands in one write, both replies read in order, and each failure
+// reported where it happened.
 #include "client_test_support.hpp"
 #include "faktory/client.hpp"
 
@@ -60,20 +60,33 @@ TEST_CASE("ACK goes out with the next FETCH and both replies come back in order"
     REQUIRE(job);
     CHECK(job->jid == first.jid);
 
-    auto both = co_await client.ack_and_fetch(first.jid, kQueues);
-    CHECK(both.report);
-    REQUIRE(both.fetched);
-    REQUIRE(*both.fetched);
-    auto next = Job::parse(**both.fetched);
+    // (Awaited outside CHECK: GCC 12 evaluates a co_await inside Catch's macros twice.)
+    auto reported = co_await client.ack_then_fetch(first.jid, kQueues);
+    CHECK(reported);
+    // Until the FETCH's reply is read, no other command may go out on this connection.
+    auto info = co_await client.info();
+    REQUIRE_FALSE(info);
+    CHECK(info.error().is(errc::invalid_argument));
+    auto fetched_next = co_await client.fetch_reply();
+    REQUIRE(fetched_next);
+    REQUIRE(*fetched_next);
+    auto next = Job::parse(**fetched_next);
     REQUIRE(next);
     CHECK(next->jid == second.jid);
 
-    // The queue is empty now: the FETCH half waits out the server's block and says so.
-    both = co_await client.ack_and_fetch(second.jid, kQueues);
-    CHECK(both.report);
-    REQUIRE(both.fetched);
-    CHECK_FALSE(*both.fetched);
+    // The queue is empty now: the FETCH waits out the server's block and says so.
+    reported = co_await client.ack_then_fetch(second.jid, kQueues);
+    CHECK(reported);
+    fetched_next = co_await client.fetch_reply();
+    REQUIRE(fetched_next);
+    CHECK_FALSE(*fetched_next);
     CHECK(client.is_connected());
+    // Nothing is pending any more.
+    auto stray = co_await client.fetch_reply();
+    REQUIRE_FALSE(stray);
+    CHECK(stray.error().is(errc::invalid_argument));
+    info = co_await client.info();
+    CHECK(info);
   });
   CHECK(server.ack_count(first.jid) == 1);
   CHECK(server.ack_count(second.jid) == 1);
@@ -88,20 +101,22 @@ TEST_CASE("a FAIL the server refuses still gets its FETCH answered") {
 
   with_client(testing::options_for(server), [&](Client& client) -> boost::asio::awaitable<void> {
     const commands::FailArgs failure{"0123456789abcdef", "Boom", "never fetched", {}};
-    auto both = co_await client.fail_and_fetch(failure, kQueues);
-    REQUIRE_FALSE(both.report);
-    CHECK(both.report.error().is(errc::server_error));
-    CHECK(both.report.error().message.find("Job not found") != std::string::npos);
+    auto reported = co_await client.fail_then_fetch(failure, kQueues);
+    REQUIRE_FALSE(reported);
+    CHECK(reported.error().is(errc::server_error));
+    CHECK(reported.error().message.find("Job not found") != std::string::npos);
     CHECK(client.is_connected());
-    REQUIRE(both.fetched);
-    REQUIRE(*both.fetched);
-    auto job = Job::parse(**both.fetched);
+    auto fetched = co_await client.fetch_reply();
+    REQUIRE(fetched);
+    REQUIRE(*fetched);
+    auto job = Job::parse(**fetched);
     REQUIRE(job);
     CHECK(job->jid == queued.jid);
   });
 }
 
-TEST_CASE("a connection closed before the report is answered fails both halves") {
+TEST_CASE(
+    "a connection closed before the report is answered fails it and leaves no FETCH pending") {
   ScriptedServer server([](ScriptedServer::Peer& peer) {
     peer.send("+HI {\"v\":2}\r\n");
     if (peer.read_line().empty()) return;  // HELLO
@@ -111,12 +126,14 @@ TEST_CASE("a connection closed before the report is answered fails both halves")
   });
   with_client(ClientOptions::for_url(parse_url(server.url()).value()),
               [&](Client& client) -> boost::asio::awaitable<void> {
-                auto both = co_await client.ack_and_fetch("0123456789abcdef", kQueues);
-                REQUIRE_FALSE(both.report);
-                CHECK(both.report.error().is(errc::connection_closed));
-                REQUIRE_FALSE(both.fetched);
-                CHECK(both.fetched.error().is(errc::connection_closed));
+                auto reported = co_await client.ack_then_fetch("0123456789abcdef", kQueues);
+                REQUIRE_FALSE(reported);
+                CHECK(reported.error().is(errc::connection_closed));
                 CHECK_FALSE(client.is_connected());
+                // The FETCH went with the connection: there is no reply to wait for.
+                auto fetched = co_await client.fetch_reply();
+                REQUIRE_FALSE(fetched);
+                CHECK(fetched.error().is(errc::invalid_argument));
               });
 }
 
@@ -132,10 +149,11 @@ TEST_CASE("a connection closed after the report's reply loses only the FETCH") {
   });
   with_client(ClientOptions::for_url(parse_url(server.url()).value()),
               [&](Client& client) -> boost::asio::awaitable<void> {
-                auto both = co_await client.ack_and_fetch("0123456789abcdef", kQueues);
-                CHECK(both.report);
-                REQUIRE_FALSE(both.fetched);
-                CHECK(both.fetched.error().is(errc::connection_closed));
+                auto reported = co_await client.ack_then_fetch("0123456789abcdef", kQueues);
+                CHECK(reported);
+                auto fetched = co_await client.fetch_reply();
+                REQUIRE_FALSE(fetched);
+                CHECK(fetched.error().is(errc::connection_closed));
                 CHECK_FALSE(client.is_connected());
               });
 }
