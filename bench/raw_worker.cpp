@@ -73,7 +73,9 @@ int main(int argc, char** argv) {
               break;
             }
             if (pipeline) {
-              if (!co_await client.ack_then_fetch(parsed->jid, queues)) {
+              auto acked_job = co_await client.ack_then_fetch(parsed->jid, queues);
+              if (!acked_job) {
+                if (client.fetch_pending()) (void)co_await client.fetch_reply();
                 ++failures;
                 break;
               }

@@ -374,6 +374,10 @@ asio::awaitable<Result<std::optional<std::string>>> Client::fetch_reply() {
   return impl_->fetch_reply();
 }
 
+bool Client::fetch_pending() const noexcept {
+  return impl_->fetch_pending;
+}
+
 asio::awaitable<Result<WorkerState>> Client::beat(const commands::BeatArgs& beat) {
   return impl_->beat(commands::beat(beat));
 }

@@ -59,15 +59,18 @@ class Client {
   boost::asio::awaitable<Result<void>> ack(std::string_view jid);
   boost::asio::awaitable<Result<void>> fail(const commands::FailArgs& failure);
   // ACK (or FAIL) sent in one write with the next FETCH: what a worker does after every
-  // job, for one write and one round trip less. Returns the report's reply; unless that says
-  // the connection broke (is_connected() false), the FETCH is still pending and its reply
-  // must be read with fetch_reply() before any other command.
+  // job, for one write and one round trip less. Returns the report's reply; when
+  // fetch_pending() then says so, the FETCH's reply must be read with fetch_reply() before
+  // any other command.
   boost::asio::awaitable<Result<void>> ack_then_fetch(std::string_view jid,
                                                       std::span<const std::string> queues);
   boost::asio::awaitable<Result<void>> fail_then_fetch(const commands::FailArgs& failure,
                                                        std::span<const std::string> queues);
   // The reply to the FETCH sent by ack_then_fetch/fail_then_fetch, as fetch_raw() returns it.
   boost::asio::awaitable<Result<std::optional<std::string>>> fetch_reply();
+  // True when such a FETCH was sent and its reply is still to be read (not when the report
+  // could not be sent at all, e.g. a command that could not be encoded).
+  bool fetch_pending() const noexcept;
   boost::asio::awaitable<Result<WorkerState>> beat(const commands::BeatArgs& beat);
   boost::asio::awaitable<Result<boost::json::object>> info();
   boost::asio::awaitable<Result<void>> flush();

@@ -162,6 +162,7 @@ std::shared_ptr<Generation> PluginHost::Impl::load_one(const fs::path& file,
     if (other.generation->name() == descriptor->name) {
       why = "plugin name '" + other.generation->name() + "' is already used by " +
             other.file.string();
+      ::unlink(staged->staged.c_str());
       return nullptr;
     }
     for (const auto& jobtype : other.generation->jobtypes()) {
@@ -351,9 +352,10 @@ JobOutcome PluginHost::run(const JobInput& input) const {
       // A C++ exception carries no stack, and a C plugin rarely sends one: say at least where
       // the job failed, so the Faktory UI and logs show which plugin build to look at.
       const Generation& generation = *handler->generation;
-      outcome.backtrace.push_back("in jobtype '" + std::string(input.jobtype) + "' of plugin '" +
-                                  generation.name() + "' " + generation.version() + " (" +
-                                  generation.file().string() + ")");
+      std::string where =
+          "in jobtype '" + std::string(input.jobtype) + "' of plugin '" + generation.name() + "'";
+      if (!generation.version().empty()) where += " " + generation.version();
+      outcome.backtrace.push_back(where + " (" + generation.file().string() + ")");
     }
   } catch (const std::exception& e) {
     // Only the host's own allocations can throw here; plugin code is C and cannot.

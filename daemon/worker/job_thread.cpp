@@ -37,7 +37,11 @@ JobThread::JobThread(plugins::PluginHost& host,
     : host_(host), done_(std::move(done)), thread_([this] { loop(); }) {}
 
 JobThread::~JobThread() {
-  state_.store(kQuit, std::memory_order_release);
+  if (state_.exchange(kQuit, std::memory_order_acq_rel) == kWork) {
+    // A job handed over but not yet taken would vanish: stop loudly instead (as start()).
+    service::Log::error("internal error: a job thread was ended with a job not yet started");
+    std::abort();
+  }
   futex_wake(state_);
   thread_.join();
 }

@@ -95,10 +95,12 @@ std::string Processor::describe() const {
   return "?";
 }
 
-asio::awaitable<void> Processor::sleep(milliseconds duration) {
+asio::awaitable<void> Processor::sleep(milliseconds duration, bool for_report) {
   // wake() only ends a sleep already in progress; a stop that arrived while this processor
-  // was connecting or sending must still cut the next sleep short.
-  if (state_ != State::reporting && !rt_.may_fetch()) co_return;
+  // was connecting or sending must still cut the next sleep short. A report being resent
+  // keeps its back-off while stopping (until the stop deadline, clamped below): no tight
+  // reconnect loop.
+  if (!for_report && !rt_.may_fetch()) co_return;
   if (rt_.stop_deadline != Clock::time_point::max()) {
     const auto left = std::chrono::duration_cast<milliseconds>(rt_.stop_deadline - Clock::now());
     duration = std::clamp(left, milliseconds(0), duration);
@@ -125,7 +127,7 @@ asio::awaitable<bool> Processor::ensure_connected(bool for_report) {
       break;
     }
     rt_.status.failed(connected.error().what(), attempt);
-    co_await sleep(backoff_.next());
+    co_await sleep(backoff_.next(), for_report);
   }
   co_return true;
 }
@@ -336,8 +338,10 @@ asio::awaitable<void> Processor::report(RunningJob& job, const faktory::commands
       // not count it as a job in flight).
       rt_.in_flight.erase(job.id);
       if (current_.get() == &job) current_.reset();
-      state_ = State::fetching;
-      next_fetch_ = co_await client_.fetch_reply();
+      if (client_.fetch_pending()) {
+        state_ = State::fetching;
+        next_fetch_ = co_await client_.fetch_reply();
+      }
       co_return;
     }
     // The connection broke before the report was answered: resend it below. The FETCH went

@@ -39,7 +39,7 @@ class Processor : public std::enable_shared_from_this<Processor> {
   enum class State { connecting, idle, fetching, running, reporting, waiting, stopped };
 
   boost::asio::awaitable<bool> ensure_connected(bool for_report);
-  boost::asio::awaitable<void> sleep(std::chrono::milliseconds duration);
+  boost::asio::awaitable<void> sleep(std::chrono::milliseconds duration, bool for_report = false);
   boost::asio::awaitable<void> process(std::string payload);
   boost::asio::awaitable<void> wait_for_job(RunningJob& job);
   // ACK (failure null) or FAIL; with fetch_next, the next FETCH goes out with it when the

@@ -289,6 +289,16 @@ TEST_CASE("a staged copy is removed when its generation ends, or at once on requ
     CHECK(staged_files() == 1);
   }
   CHECK(staged_files() == 0);  // a configured staging directory does not fill up
+  {
+    // A file refused after its copy was made (its plugin name is taken) leaves no copy.
+    TempDir plugins_dir;
+    install("good_c", plugins_dir.path(), "one.so");
+    install("good_c", plugins_dir.path(), "two.so");
+    plugins::PluginHost host({});
+    const auto report = host.load_directories({plugins_dir.path()}, opts);
+    CHECK(report.loaded.size() == 1);
+    CHECK(staged_files() == 1);
+  }
 
   // An exit that skips destructors removes the copies first; the loaded code stays mapped.
   plugins::PluginHost host({});
