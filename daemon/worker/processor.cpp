@@ -33,6 +33,13 @@ std::string millis_text(Clock::duration d) {
   return std::to_string(std::chrono::duration_cast<milliseconds>(d).count()) + "ms";
 }
 
+// The server answered a report with an error (e.g. FAIL of an expired reservation: "Job not
+// found"); resending would get the same answer.
+void log_refused(const char* verb, const RunningJob& job, const faktory::Error& error) {
+  Log::warning(std::string("the server refused ") + verb,
+               {{"jid", job.job.jid}, {"error", error.what()}});
+}
+
 std::uint64_t seed_for(unsigned index) {
   std::random_device rd;
   return (static_cast<std::uint64_t>(rd()) << 32) ^ index;
@@ -330,10 +337,7 @@ asio::awaitable<void> Processor::report(RunningJob& job, const faktory::commands
       reported = co_await client_.ack_then_fetch(job.job.jid, order_.next());
     }
     if (reported || client_.is_connected()) {
-      if (!reported) {
-        Log::warning(std::string("the server refused ") + verb,
-                     {{"jid", job.job.jid}, {"error", reported.error().what()}});
-      }
+      if (!reported) log_refused(verb, job, reported.error());
       // The job is done with; what remains is an ordinary FETCH (TTIN and the stop log must
       // not count it as a job in flight).
       rt_.in_flight.erase(job.id);
@@ -362,10 +366,7 @@ asio::awaitable<void> Processor::report(RunningJob& job, const faktory::commands
       }
       if (sent) co_return;
       if (client_.is_connected()) {
-        // The server answered with an error (e.g. FAIL of an expired reservation: "Job not
-        // found"); resending would get the same answer.
-        Log::warning(std::string("the server refused ") + verb,
-                     {{"jid", job.job.jid}, {"error", sent.error().what()}});
+        log_refused(verb, job, sent.error());
         co_return;
       }
       rt_.status.failed(sent.error().what(), connected_since_);
