@@ -1,11 +1,12 @@
 // factotum: parse the command line, load the configuration and the plugins, run the worker
 // until a signal stops it, exit with a sysexits-style code (DESIGN.md §6).
 #include "config/config.hpp"
-#include "faktory/jid.hpp"
+#include "daemon_settings.hpp"
 #include "plugins/plugin_host.hpp"
 #include "run_job.hpp"
 #include "service/log.hpp"
 #include "service/signals.hpp"
+#include "worker/producer_pool.hpp"
 #include "worker/worker.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -13,6 +14,7 @@
 
 #include <malloc.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
@@ -92,34 +94,6 @@ void apply_logging(const factotum::config::LoggingConfig& logging) {
   Log::set_format(logging.format);
 }
 
-factotum::worker::WorkerSettings worker_settings(const factotum::config::Config& config) {
-  factotum::worker::WorkerSettings settings;
-  auto& connection = settings.connection;
-  connection.url = config.faktory.url;
-  connection.password = config.faktory.password;
-  connection.tls.ca_file = config.faktory.tls.ca_file.string();
-  connection.tls.cert_file = config.faktory.tls.cert_file.string();
-  connection.tls.key_file = config.faktory.tls.key_file.string();
-  connection.tls.verify = config.faktory.tls.verify;
-  std::string wid = config.worker.wid;
-  if (wid.empty()) wid = factotum::faktory::generate_jid().substr(0, 16);
-  connection.identity = factotum::faktory::process_identity(wid, config.worker.labels);
-
-  settings.concurrency = config.worker.concurrency;
-  settings.queues = {};
-  settings.queues.weighted = config.worker.queue_mode == factotum::config::QueueMode::weighted;
-  for (const auto& queue : config.worker.queues) {
-    settings.queues.names.push_back(queue.name);
-    settings.queues.weights.push_back(queue.weight);
-  }
-  settings.shutdown_timeout = config.worker.shutdown_timeout;
-  settings.heartbeat_interval = config.worker.heartbeat_interval;
-  for (const auto& [jobtype, options] : config.jobtypes) {
-    if (options.timeout) settings.jobtype_timeouts.emplace(jobtype, *options.timeout);
-  }
-  return settings;
-}
-
 // Loads the plugins and orders the middleware; a ConfigError for anything the operator must fix.
 // Returns false when a plugin was skipped (reported, not fatal unless plugins.fatal_errors).
 bool load_plugins(factotum::plugins::PluginHost& host, const factotum::config::Config& config) {
@@ -166,10 +140,17 @@ void print_summary(const factotum::config::Config& config,
 
 int run_daemon(const CommandLine& cli) {
   Log::detect_journal();
+  // A plugin writing to a socket or pipe whose reader has gone must get EPIPE, not kill the
+  // daemon (the daemon's own connections never raise it; child processes get the default back,
+  // see plugins/shell).
+  std::signal(SIGPIPE, SIG_IGN);
   factotum::config::Config config;
+  std::shared_ptr<const factotum::worker::WorkerSettings> settings;
   try {
     config = factotum::config::load_config(cli.config, cli.overrides,
                                            factotum::faktory::process_environment());
+    // The wid is chosen once and kept for the life of the process.
+    settings = factotum::make_worker_settings(config, factotum::process_wid(config));
   } catch (const factotum::config::ConfigError& e) {
     Log::error(std::string("configuration error: ") + e.what());
     return kExitConfig;
@@ -177,20 +158,17 @@ int run_daemon(const CommandLine& cli) {
   apply_logging(config.logging);
   for (const auto& warning : config.warnings) Log::warning(warning);
 
-  boost::asio::io_context io(1);
-  std::optional<factotum::worker::Worker> worker;
-
+  // Plugins push follow-up jobs through the producer pool, from any thread and at any time
+  // (a plugin's own thread may outlive the worker): the pool is shared, and refuses pushes
+  // once the worker has stopped (push_job then answers FACTOTUM_EUNAVAILABLE).
+  auto producers = std::make_shared<factotum::worker::ProducerPool>(*settings->connection, 4);
   factotum::plugins::HostServices services;
   services.log = [](int level, std::string_view plugin, std::string_view jid,
                     std::string_view message) {
     Log::write(static_cast<LogLevel>(level), message, {{"plugin", plugin}, {"jid", jid}});
   };
-  services.push = [&worker](std::string_view job_json, std::string& jid_or_error) {
-    if (!worker) {
-      jid_or_error = "jobs can only be pushed while the worker runs";
-      return false;
-    }
-    return worker->push(job_json, jid_or_error);
+  services.push = [producers](std::string_view job_json, std::string& jid_or_error) {
+    return producers->push(job_json, jid_or_error);
   };
   factotum::plugins::PluginHost host(services);
   bool plugins_ok = false;
@@ -212,35 +190,34 @@ int run_daemon(const CommandLine& cli) {
     return kExitOk;
   }
 
-  worker.emplace(io, worker_settings(config), host);
+  boost::asio::io_context io(1);  // the control thread: this one
+  factotum::worker::Worker worker(io, settings, host, producers);
   factotum::service::SignalHandler signals(
-      io, {[&] { worker->stop(); }, [&] { worker->quiet(); }, [&] { worker->dump_state(); }, {}});
-  worker->set_on_finished([&signals] { signals.close(); });
+      io, {[&] { worker.stop(); }, [&] { worker.quiet(); }, [&] { worker.dump_state(); }, {}});
+  worker.set_on_finished([&signals] { signals.close(); });
   Log::info("factotum starting", {{"version", FACTOTUM_VERSION},
                                   {"config", config.source.string()},
                                   {"server", config.faktory.url.redacted()}});
-  worker->start();
+  worker.start();
   io.run();
 
-  if (worker->jobs_still_running()) {
-    // Job threads are never killed (DESIGN.md §3); they were cancelled and FAILed, and the
-    // process ends without joining them.
+  if (worker.jobs_still_running()) {
+    // Job functions are never killed (DESIGN.md §3); they were cancelled and FAILed, and the
+    // process ends without joining their threads.
     Log::warning("exiting with job functions still running; they were FAILed and will be retried");
     host.remove_staged_files();  // no destructor runs after _Exit
     std::cerr.flush();
     std::_Exit(kExitOk);
   }
-  // The worker refers to the plugin host: end it (joining the idle job threads) first.
-  worker.reset();
-  return kExitOk;
+  return kExitOk;  // the worker (joining its threads) ends before the plugin host
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  // glibc gives every thread that allocates its own malloc arena; with a job thread per
-  // processor that is most of an idle daemon's RSS. Two arenas are plenty for a daemon whose
-  // threads mostly wait on the network.
+  // glibc gives every thread that allocates its own malloc arena; with a thread per processor
+  // that is most of an idle daemon's RSS. Two arenas are plenty for a daemon whose threads
+  // mostly wait on the network.
   mallopt(M_ARENA_MAX, 2);
   try {
     if (argc >= 2 && std::strcmp(argv[1], "run-job") == 0) {

@@ -1,43 +1,100 @@
 #include "faktory/blocking_client.hpp"
 
-#include "faktory/client.hpp"
-
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-
-#include <exception>
+#include "faktory/replies.hpp"
+#include "faktory/sync_connection.hpp"
+#include "faktory/tls_context.hpp"
 
 namespace factotum::faktory {
 
-namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
 
 struct BlockingClient::Impl {
-  asio::io_context io{1};
-  Client client;
+  ClientOptions options;
+  SyncConnection connection;
+  bool fetch_pending = false;  // report_then_fetch sent a FETCH whose reply is unread
 
-  explicit Impl(ClientOptions options) : client(io.get_executor(), std::move(options)) {}
+  explicit Impl(ClientOptions opts) : options(std::move(opts)) {}
 
-  // Runs one client operation to completion on the private io_context.
-  template <class T>
-  T run(asio::awaitable<T> operation) {
-    std::optional<T> result;
-    std::exception_ptr failure;
-    asio::co_spawn(io, std::move(operation), [&](std::exception_ptr e, T value) {
-      failure = e;
-      if (!e) result.emplace(std::move(value));
-    });
-    io.restart();
-    io.run();
-    if (failure) std::rethrow_exception(failure);
-    return std::move(*result);
+  Result<void> send(const std::string& bytes, std::string_view verb, Clock::time_point deadline) {
+    if (fetch_pending) {
+      return Error(errc::invalid_argument,
+                   std::string(verb) + " issued before the reply to the pipelined FETCH was read");
+    }
+    if (!connection.is_open()) {
+      return Error(errc::not_connected, "cannot send " + std::string(verb) + ": not connected to " +
+                                            options.url.redacted());
+    }
+    return connection.write(bytes, verb, deadline);
   }
 
-  void run(asio::awaitable<void> operation) {
-    std::exception_ptr failure;
-    asio::co_spawn(io, std::move(operation), [&](std::exception_ptr e) { failure = e; });
-    io.restart();
-    io.run();
-    if (failure) std::rethrow_exception(failure);
+  // Reads the next reply; a reply after which the server hangs up becomes a closed connection.
+  Result<Reply> receive(std::string_view verb, Clock::time_point deadline) {
+    auto reply = connection.read_reply(verb, deadline);
+    if (reply && replies::server_closes_after(*reply)) {
+      // Callers reconnect and resend (DESIGN.md §3); the server's words are kept.
+      connection.close();
+      return replies::closed_after(*reply, verb, options.url);
+    }
+    return reply;
+  }
+
+  Result<Reply> round_trip(const Result<std::string>& line, std::string_view verb,
+                           std::chrono::milliseconds timeout) {
+    if (!line) return line.error();
+    const auto deadline = Clock::now() + timeout;
+    if (auto sent = send(*line, verb, deadline); !sent) return sent.error();
+    return receive(verb, deadline);
+  }
+
+  Result<void> simple(const Result<std::string>& line, std::string_view verb) {
+    auto reply = round_trip(line, verb, options.command_timeout);
+    if (!reply) return reply.error();
+    return replies::expect_ok(verb, *reply);
+  }
+
+  // A report and the next FETCH in one write; Faktory answers strictly in order (PROTOCOL.md
+  // §2), so the report's reply comes first and the FETCH's is read by fetch_reply().
+  Result<void> report_then_fetch(const Result<std::string>& report, std::string_view verb,
+                                 const Result<std::string>& fetch_line) {
+    if (!report) return report.error();
+    if (!fetch_line) return fetch_line.error();
+    std::string both;
+    both.reserve(report->size() + fetch_line->size());
+    both += *report;
+    both += *fetch_line;
+    const auto deadline = Clock::now() + options.command_timeout;
+    if (auto sent = send(both, verb, deadline); !sent) return sent.error();
+    auto reply = receive(verb, deadline);
+    if (!reply) return reply.error();  // the connection is gone, and the FETCH with it
+    fetch_pending = true;
+    return replies::expect_ok(verb, *reply);
+  }
+
+  Result<void> connect() {
+    connection.close();
+    fetch_pending = false;
+    const auto deadline = Clock::now() + options.connect_timeout;
+    if (options.url.tls && !options.tls_context) {
+      // A client given no shared context builds its own once (the daemon shares one).
+      auto context = TlsContext::create(options.tls);
+      if (!context) return context.error();
+      options.tls_context = *context;
+    }
+    if (auto opened = connection.open(options.url, options.tls, options.tls_context, deadline);
+        !opened) {
+      return opened.error();
+    }
+    auto hello = replies::hello_for(connection.read_reply("the greeting", deadline), options);
+    if (!hello) {
+      connection.close();
+      return hello.error();
+    }
+    if (auto written = connection.write(*hello, "HELLO", deadline); !written) {
+      return written.error();
+    }
+    auto accepted = replies::hello_accepted(connection.read_reply("HELLO", deadline), options);
+    if (!accepted) connection.close();
+    return accepted;
   }
 };
 
@@ -45,48 +102,94 @@ BlockingClient::BlockingClient(ClientOptions options)
     : impl_(std::make_unique<Impl>(std::move(options))) {}
 BlockingClient::~BlockingClient() = default;
 
+const ClientOptions& BlockingClient::options() const noexcept {
+  return impl_->options;
+}
 Result<void> BlockingClient::connect() {
-  return impl_->run(impl_->client.connect());
+  return impl_->connect();
 }
 bool BlockingClient::is_connected() const noexcept {
-  return impl_->client.is_connected();
+  return impl_->connection.is_open();
 }
 Result<void> BlockingClient::push(const Job& job) {
-  return impl_->run(impl_->client.push(job));
+  return impl_->simple(commands::push(job), "PUSH");
 }
 Result<std::map<std::string, std::string>> BlockingClient::push_bulk(std::span<const Job> jobs) {
-  return impl_->run(impl_->client.push_bulk(jobs));
+  auto reply = impl_->round_trip(commands::pushb(jobs), "PUSHB", impl_->options.command_timeout);
+  if (!reply) return reply.error();
+  return replies::pushb_refusals(*reply);
+}
+Result<std::optional<std::string>> BlockingClient::fetch_raw(std::span<const std::string> queues) {
+  return replies::fetched_payload(
+      impl_->round_trip(commands::fetch(queues), "FETCH", impl_->options.fetch_timeout));
 }
 Result<std::optional<Job>> BlockingClient::fetch(std::span<const std::string> queues) {
-  return impl_->run(impl_->client.fetch(queues));
+  auto raw = fetch_raw(queues);
+  if (!raw) return raw.error();
+  if (!*raw) return std::optional<Job>();
+  auto job = Job::parse(**raw);
+  if (!job) {
+    return Error(errc::invalid_job,
+                 "FETCH returned a job that cannot be used: " + job.error().message);
+  }
+  return std::optional<Job>(std::move(*job));
 }
 Result<void> BlockingClient::ack(std::string_view jid) {
-  return impl_->run(impl_->client.ack(jid));
+  return impl_->simple(commands::ack(jid), "ACK");
 }
 Result<void> BlockingClient::fail(const commands::FailArgs& failure) {
-  return impl_->run(impl_->client.fail(failure));
+  return impl_->simple(commands::fail(failure), "FAIL");
+}
+Result<void> BlockingClient::ack_then_fetch(std::string_view jid,
+                                            std::span<const std::string> queues) {
+  return impl_->report_then_fetch(commands::ack(jid), "ACK", commands::fetch(queues));
+}
+Result<void> BlockingClient::fail_then_fetch(const commands::FailArgs& failure,
+                                             std::span<const std::string> queues) {
+  return impl_->report_then_fetch(commands::fail(failure), "FAIL", commands::fetch(queues));
+}
+Result<std::optional<std::string>> BlockingClient::fetch_reply() {
+  if (!impl_->fetch_pending) {
+    return Error(errc::invalid_argument,
+                 "fetch_reply() without a FETCH sent by ack_then_fetch/fail_then_fetch");
+  }
+  impl_->fetch_pending = false;
+  return replies::fetched_payload(
+      impl_->receive("FETCH", Clock::now() + impl_->options.fetch_timeout));
+}
+bool BlockingClient::fetch_pending() const noexcept {
+  return impl_->fetch_pending;
 }
 Result<WorkerState> BlockingClient::beat(const commands::BeatArgs& beat) {
-  return impl_->run(impl_->client.beat(beat));
+  auto reply = impl_->round_trip(commands::beat(beat), "BEAT", impl_->options.command_timeout);
+  if (!reply) return reply.error();
+  return replies::beat_state(*reply);
 }
 Result<boost::json::object> BlockingClient::info() {
-  return impl_->run(impl_->client.info());
+  auto reply = impl_->round_trip(commands::info(), "INFO", impl_->options.command_timeout);
+  if (!reply) return reply.error();
+  return replies::info_object(*reply);
 }
 Result<void> BlockingClient::flush() {
-  return impl_->run(impl_->client.flush());
+  return impl_->simple(commands::flush(), "FLUSH");
 }
 Result<void> BlockingClient::queue(commands::QueueAction action,
                                    std::span<const std::string> names) {
-  return impl_->run(impl_->client.queue(action, names));
+  return impl_->simple(commands::queue(action, names), "QUEUE");
 }
 Result<void> BlockingClient::mutate(const boost::json::object& operation) {
-  return impl_->run(impl_->client.mutate(operation));
+  return impl_->simple(commands::mutate(operation), "MUTATE");
 }
 void BlockingClient::end() {
-  impl_->run(impl_->client.end());
+  if (impl_->connection.is_open() && !impl_->fetch_pending) {
+    // No reply comes: the server just closes (PROTOCOL.md §0.1). Write, then close our side.
+    (void)impl_->connection.write(commands::end(), "END",
+                                  Clock::now() + impl_->options.command_timeout);
+  }
+  impl_->connection.close();
 }
 void BlockingClient::close() noexcept {
-  impl_->client.close();
+  impl_->connection.close();
 }
 
 }  // namespace factotum::faktory

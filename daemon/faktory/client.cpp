@@ -1,11 +1,8 @@
 #include "faktory/client.hpp"
 
 #include "faktory/connection.hpp"
-#include "faktory/handshake.hpp"
+#include "faktory/replies.hpp"
 #include "faktory/tls_context.hpp"
-
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 
 namespace factotum::faktory {
 
@@ -13,77 +10,7 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
 
-ClientOptions ClientOptions::for_url(ServerUrl url) {
-  ClientOptions options;
-  options.url = std::move(url);
-  return options;
-}
-
-std::string_view to_string(WorkerState state) noexcept {
-  switch (state) {
-    case WorkerState::running:
-      return "running";
-    case WorkerState::quiet:
-      return "quiet";
-    case WorkerState::terminate:
-      return "terminate";
-  }
-  return "running";
-}
-
-bool is_unknown_worker(const Error& error) noexcept {
-  // The server says "unknown worker <wid>" since 2022 and "Unknown worker" before; compare
-  // without case (faktory_worker_go's case-sensitive check never matches; PROTOCOL.md §4).
-  if (!error.is(errc::server_error)) return false;
-  constexpr std::string_view kPrefix = "unknown worker";
-  if (error.message.size() < kPrefix.size()) return false;
-  for (std::size_t i = 0; i < kPrefix.size(); ++i) {
-    const char c = error.message[i];
-    if ((c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c) != kPrefix[i]) return false;
-  }
-  return true;
-}
-
-namespace {
-
-std::string describe(const Reply& reply) {
-  switch (reply.kind) {
-    case Reply::Kind::simple:
-      return "+" + reply.text.substr(0, 80);
-    case Reply::Kind::error:
-      return "-" + reply.text.substr(0, 80);
-    case Reply::Kind::bulk:
-      return "a bulk string of " + std::to_string(reply.text.size()) + " bytes";
-    case Reply::Kind::null:
-      return "a null bulk string";
-  }
-  return "?";
-}
-
-Error unexpected(std::string_view command, std::string_view expected, const Reply& reply) {
-  return Error(errc::unexpected_reply, "unexpected reply to " + std::string(command) +
-                                           ": expected " + std::string(expected) + ", got " +
-                                           describe(reply));
-}
-
-Result<void> expect_ok(std::string_view command, const Reply& reply) {
-  if (reply.is_ok()) return {};
-  if (reply.kind == Reply::Kind::error) return reply.to_error();
-  return unexpected(command, "+OK", reply);
-}
-
-Result<json::object> parse_object(std::string_view command, std::string_view text) {
-  boost::system::error_code ec;
-  json::value value = json::parse(text, ec);
-  if (ec || !value.is_object()) {
-    return Error(errc::unexpected_reply, "the reply to " + std::string(command) +
-                                             " is not a JSON object" +
-                                             (ec ? ": " + ec.message() : std::string()));
-  }
-  return std::move(value.as_object());
-}
-
-}  // namespace
+using replies::expect_ok;
 
 struct Client::Impl {
   asio::any_io_executor executor;
@@ -129,23 +56,13 @@ struct Client::Impl {
   // Reads the next reply; a reply after which the server hangs up becomes a closed connection.
   asio::awaitable<Result<Reply>> receive(std::string_view verb, Clock::time_point deadline) {
     auto reply = co_await connection.read_reply(verb, deadline);
-    if (reply && reply->kind == Reply::Kind::error && server_closes_after(*reply)) {
+    if (reply && replies::server_closes_after(*reply)) {
       // The server says this and hangs up: report a broken connection (callers reconnect and
       // resend, DESIGN.md §3), keeping the server's words.
       connection.close();
-      co_return Error(errc::connection_closed, options.url.redacted() + " answered " +
-                                                   std::string(verb) + " with -" + reply->text +
-                                                   " and closed the connection");
+      co_return replies::closed_after(*reply, verb, options.url);
     }
     co_return reply;
-  }
-
-  // -ERR replies after which the server closes the connection (PROTOCOL.md §3.6-7,
-  // transcript 14).
-  static bool server_closes_after(const Reply& reply) {
-    const auto message = reply.error_message();
-    return message == "shutdown in progress" || message.starts_with("too many connections") ||
-           message == "redis: client is closed";
   }
 
   // Runs a command that answers +OK. `line` is taken by value: callers return this awaitable
@@ -161,37 +78,13 @@ struct Client::Impl {
     if (!line) co_return line.error();
     auto reply = co_await round_trip(*line, "PUSHB", options.command_timeout);
     if (!reply) co_return reply.error();
-    if (reply->kind == Reply::Kind::error) co_return reply->to_error();
-    if (reply->kind != Reply::Kind::bulk) co_return unexpected("PUSHB", "a JSON map", *reply);
-    auto object = parse_object("PUSHB", reply->text);
-    if (!object) co_return object.error();
-    std::map<std::string, std::string> refused;
-    for (const auto& [jid, reason] : *object) {
-      refused.emplace(std::string(jid), reason.is_string() ? std::string(reason.get_string())
-                                                           : json::serialize(reason));
-    }
-    co_return refused;
+    co_return replies::pushb_refusals(*reply);
   }
 
   asio::awaitable<Result<std::optional<std::string>>> fetch_raw(Result<std::string> line) {
     if (!line) co_return line.error();
     auto reply = co_await round_trip(*line, "FETCH", options.fetch_timeout);
-    co_return fetched_payload(std::move(reply));
-  }
-
-  static Result<std::optional<std::string>> fetched_payload(Result<Reply> reply) {
-    if (!reply) return reply.error();
-    switch (reply->kind) {
-      case Reply::Kind::bulk:
-        return std::optional<std::string>(std::move(reply->text));
-      case Reply::Kind::null:
-        return std::optional<std::string>();
-      case Reply::Kind::error:
-        return reply->to_error();
-      case Reply::Kind::simple:
-        break;
-    }
-    return unexpected("FETCH", "a job or $-1", *reply);
+    co_return replies::fetched_payload(std::move(reply));
   }
 
   // A report and the next FETCH in one write; Faktory answers strictly in order (PROTOCOL.md
@@ -223,7 +116,7 @@ struct Client::Impl {
     fetch_pending = false;
     auto reply = co_await receive("FETCH", Clock::now() + options.fetch_timeout);
     busy = false;
-    co_return fetched_payload(std::move(reply));
+    co_return replies::fetched_payload(std::move(reply));
   }
 
   asio::awaitable<Result<std::optional<Job>>> fetch(Result<std::string> line) {
@@ -242,19 +135,7 @@ struct Client::Impl {
     if (!line) co_return line.error();
     auto reply = co_await round_trip(*line, "BEAT", options.command_timeout);
     if (!reply) co_return reply.error();
-    if (reply->is_ok()) co_return WorkerState::running;
-    if (reply->kind == Reply::Kind::error) co_return reply->to_error();
-    // A state change comes as a bulk string; accept a simple string too (PROTOCOL.md §0.2).
-    if (reply->kind == Reply::Kind::null) co_return unexpected("BEAT", "+OK or a state", *reply);
-    auto object = parse_object("BEAT", reply->text);
-    if (!object) co_return object.error();
-    const auto* state = object->if_contains("state");
-    if (state && state->is_string()) {
-      if (state->get_string() == "quiet") co_return WorkerState::quiet;
-      if (state->get_string() == "terminate") co_return WorkerState::terminate;
-      if (state->get_string() == "running") co_return WorkerState::running;
-    }
-    co_return unexpected("BEAT", "{\"state\":\"quiet\"|\"terminate\"}", *reply);
+    co_return replies::beat_state(*reply);
   }
 
   asio::awaitable<Result<void>> connect() {
@@ -263,6 +144,7 @@ struct Client::Impl {
     fetch_pending = false;
     const auto deadline = Clock::now() + options.connect_timeout;
     if (options.url.tls && !options.tls_context) {
+      // A client given no shared context builds its own once (the daemon shares one).
       auto context = TlsContext::create(options.tls);
       if (!context) co_return context.error();
       options.tls_context = *context;
@@ -270,45 +152,18 @@ struct Client::Impl {
     auto opened = co_await connection.open(options.url, options.tls, options.tls_context, deadline);
     if (!opened) co_return opened.error();
 
-    auto greeting_reply = co_await connection.read_reply("the greeting", deadline);
-    if (!greeting_reply) {
-      auto err = greeting_reply.error();
-      if (!options.url.tls && (err.is(errc::connection_closed) || err.is(errc::timeout))) {
-        err.message += " (no +HI greeting: if the server uses TLS, use a tcp+tls:// URL)";
-      }
-      co_return err;
-    }
-    auto greeting = parse_greeting(*greeting_reply);
-    if (!greeting) {
-      connection.close();
-      co_return greeting.error();
-    }
-
-    const auto& password = options.password ? options.password : options.url.password;
-    auto hello = hello_command(*greeting, options.identity, password);
+    auto hello =
+        replies::hello_for(co_await connection.read_reply("the greeting", deadline), options);
     if (!hello) {
       connection.close();
       co_return hello.error();
     }
     auto written = co_await connection.write(*hello, "HELLO", deadline);
     if (!written) co_return written.error();
-    auto reply = co_await connection.read_reply("HELLO", deadline);
-    if (!reply) {
-      auto err = reply.error();
-      if (err.is(errc::connection_closed)) {
-        // The server closes without a word on a HELLO it cannot decode (PROTOCOL.md §3.5).
-        co_return Error(errc::handshake_failed, err.message + " (the server rejected HELLO)");
-      }
-      co_return err;
-    }
-    if (reply->is_ok()) co_return Result<void>{};
-    connection.close();
-    if (reply->kind == Reply::Kind::error && reply->error_message() == "Invalid password") {
-      co_return Error(errc::invalid_password, "the Faktory server at " + options.url.redacted() +
-                                                  " rejected the password (-ERR Invalid password)");
-    }
-    if (reply->kind == Reply::Kind::error) co_return reply->to_error();
-    co_return unexpected("HELLO", "+OK", *reply);
+    auto accepted =
+        replies::hello_accepted(co_await connection.read_reply("HELLO", deadline), options);
+    if (!accepted) connection.close();
+    co_return accepted;
   }
 };
 
@@ -385,9 +240,7 @@ asio::awaitable<Result<WorkerState>> Client::beat(const commands::BeatArgs& beat
 asio::awaitable<Result<json::object>> Client::info() {
   auto reply = co_await impl_->round_trip(commands::info(), "INFO", impl_->options.command_timeout);
   if (!reply) co_return reply.error();
-  if (reply->kind == Reply::Kind::error) co_return reply->to_error();
-  if (reply->kind != Reply::Kind::bulk) co_return unexpected("INFO", "a JSON document", *reply);
-  co_return parse_object("INFO", reply->text);
+  co_return replies::info_object(*reply);
 }
 
 asio::awaitable<Result<void>> Client::flush() {

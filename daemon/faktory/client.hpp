@@ -12,6 +12,7 @@
 #include "faktory/commands.hpp"
 #include "faktory/error.hpp"
 #include "faktory/job.hpp"
+#include "faktory/replies.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -25,13 +26,6 @@
 #include <string_view>
 
 namespace factotum::faktory {
-
-// What the server said to a BEAT (PROTOCOL.md §4).
-enum class WorkerState { running, quiet, terminate };
-std::string_view to_string(WorkerState state) noexcept;
-
-// True for `-ERR unknown worker <wid>`: the server reaped this worker; HELLO again.
-bool is_unknown_worker(const Error& error) noexcept;
 
 class Client {
  public:

@@ -1,17 +1,15 @@
 #include "faktory/connection.hpp"
 
+#include "faktory/socket_tuning.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
-#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
 #include <string>
 #include <tuple>
@@ -26,26 +24,6 @@ namespace {
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 // Replies are read in chunks of this size; a 100 KB job arrives in a few reads.
 constexpr std::size_t kReadChunk = 16 * 1024;
-
-// Keep-alive probes notice a silently dead peer (NAT or firewall timeout, faktory#273) in
-// about two minutes instead of the kernel's two hours.
-void tune_socket(tcp::socket& socket) {
-  boost::system::error_code ignored;
-  socket.set_option(tcp::no_delay(true), ignored);
-  socket.set_option(asio::socket_base::keep_alive(true), ignored);
-  const int idle = 60;
-  const int interval = 10;
-  const int count = 6;
-  ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
-  ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
-  ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
-}
-
-bool is_ip_literal(const std::string& host) {
-  boost::system::error_code ec;
-  asio::ip::make_address(host, ec);
-  return !ec;
-}
 
 }  // namespace
 
@@ -142,28 +120,8 @@ asio::awaitable<Result<void>> Connection::open(const ServerUrl& url, const TlsOp
   if (url.tls) {
     tls_context_ = context;
     tls_.emplace(executor_, context->native());
-    const std::string name = tls.server_name.empty() ? url.host : tls.server_name;
-    // SNI carries host names only, never IP literals (RFC 6066 §3).
-    // (SSL_set_tlsext_host_name is a macro with a C cast; this is the call it expands to.)
-    if (!is_ip_literal(name)) {
-      SSL_ctrl(tls_->native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-               const_cast<char*>(name.c_str()));
-    }
-    if (context->verify()) {
-      tls_->set_verify_mode(asio::ssl::verify_peer);
-      // OpenSSL checks the name itself (RFC 6125) and so can say "hostname mismatch" when
-      // that is what failed; a verify callback would only yield "certificate verify failed".
-      X509_VERIFY_PARAM* param = SSL_get0_param(tls_->native_handle());
-      X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-      const int named = is_ip_literal(name)
-                            ? X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str())
-                            : X509_VERIFY_PARAM_set1_host(param, name.c_str(), name.size());
-      if (named != 1) {
-        co_return Error(make_error_code(errc::tls_error),
-                        "cannot verify the TLS server name '" + name + "'");
-      }
-    } else {
-      tls_->set_verify_mode(asio::ssl::verify_none);
+    if (auto prepared = context->prepare_session(tls_->native_handle(), url, tls); !prepared) {
+      co_return prepared.error();
     }
   } else {
     plain_.emplace(executor_);
@@ -171,7 +129,7 @@ asio::awaitable<Result<void>> Connection::open(const ServerUrl& url, const TlsOp
 
   auto [connect_ec, endpoint] = co_await asio::async_connect(tcp_socket(), endpoints, kUseTuple);
   if (connect_ec) co_return io_error(connect_ec, "connecting");
-  tune_socket(tcp_socket());
+  tune_socket(tcp_socket().native_handle());
 
   if (tls_) {
     auto [hs_ec] = co_await tls_->async_handshake(asio::ssl::stream_base::client, kUseTuple);

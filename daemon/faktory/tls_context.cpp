@@ -5,6 +5,9 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <arpa/inet.h>
 
 #include <fstream>
 
@@ -22,6 +25,12 @@ Error file_error(std::string_view what, const std::string& path,
 
 bool readable(const std::string& path) {
   return std::ifstream(path).good();
+}
+
+bool is_ip_literal(const std::string& host) {
+  unsigned char address[sizeof(in6_addr)];
+  return ::inet_pton(AF_INET, host.c_str(), address) == 1 ||
+         ::inet_pton(AF_INET6, host.c_str(), address) == 1;
 }
 
 }  // namespace
@@ -76,6 +85,34 @@ Result<std::shared_ptr<const TlsContext>> TlsContext::create(const TlsOptions& o
     }
   }
   return std::shared_ptr<const TlsContext>(new TlsContext(std::move(ctx), options.verify));
+}
+
+Result<void> TlsContext::prepare_session(SSL* ssl, const ServerUrl& url,
+                                         const TlsOptions& tls) const {
+  const std::string name = tls.server_name.empty() ? url.host : tls.server_name;
+  // SNI carries host names only, never IP literals (RFC 6066 §3).
+  // (SSL_set_tlsext_host_name is a macro with a C cast; this is the call it expands to.)
+  if (!is_ip_literal(name)) {
+    SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+             const_cast<char*>(name.c_str()));
+  }
+  if (!verify_) {
+    SSL_set_verify(ssl, SSL_VERIFY_NONE, nullptr);
+    return {};
+  }
+  SSL_set_verify(ssl, SSL_VERIFY_PEER, nullptr);
+  // OpenSSL checks the name itself (RFC 6125) and so can say "hostname mismatch" when that is
+  // what failed; a verify callback would only yield "certificate verify failed".
+  X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+  X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+  const int named = is_ip_literal(name)
+                        ? X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str())
+                        : X509_VERIFY_PARAM_set1_host(param, name.c_str(), name.size());
+  if (named != 1) {
+    return Error(make_error_code(errc::tls_error),
+                 "cannot verify the TLS server name '" + name + "'");
+  }
+  return {};
 }
 
 }  // namespace factotum::faktory

@@ -10,6 +10,7 @@
 namespace boost::asio::ssl {
 class context;
 }
+struct ssl_st;  // OpenSSL's SSL
 
 namespace factotum::faktory {
 
@@ -23,6 +24,12 @@ class TlsContext {
 
   boost::asio::ssl::context& native() const noexcept { return *ctx_; }
   bool verify() const noexcept { return verify_; }
+
+  // Sets up one session of a connection to `url` before its handshake: SNI and, unless
+  // verification is off, peer verification with OpenSSL's own host-name check (RFC 6125, no
+  // partial wildcards), so a wrong name is reported as "hostname mismatch". Shared by the
+  // asynchronous and the blocking connection.
+  Result<void> prepare_session(ssl_st* ssl, const ServerUrl& url, const TlsOptions& tls) const;
 
  private:
   TlsContext(std::unique_ptr<boost::asio::ssl::context> ctx, bool verify);

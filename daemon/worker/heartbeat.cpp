@@ -13,12 +13,13 @@ namespace factotum::worker {
 namespace asio = boost::asio;
 using service::Log;
 
-Heartbeat::Heartbeat(Runtime& runtime, std::function<void(faktory::WorkerState)> on_state)
-    : rt_(runtime),
+Heartbeat::Heartbeat(asio::io_context& io, WorkerContext& context,
+                     std::function<void(faktory::WorkerState)> on_state)
+    : io_(io),
+      context_(context),
       on_state_(std::move(on_state)),
-      client_(runtime.io.get_executor(), runtime.settings.connection),
       backoff_(std::random_device{}()),
-      timer_(runtime.io) {}
+      timer_(io) {}
 
 void Heartbeat::finish() {
   finishing_ = true;
@@ -26,18 +27,18 @@ void Heartbeat::finish() {
 }
 
 std::string Heartbeat::describe() const {
-  return client_.is_connected() ? "connected" : "reconnecting";
+  return client_ && client_->is_connected() ? "connected" : "reconnecting";
 }
 
 asio::awaitable<void> Heartbeat::beat_once() {
   faktory::commands::BeatArgs beat;
-  beat.wid = rt_.settings.connection.identity.wid;
+  beat.wid = client_->options().identity.wid;
   // Tell the server what we are doing (shown on its Busy page); it echoes it back.
-  if (rt_.phase == Phase::quiet) beat.current_state = "quiet";
-  if (rt_.phase == Phase::stopping) beat.current_state = "terminate";
+  if (context_.phase() == Phase::quiet) beat.current_state = "quiet";
+  if (context_.phase() == Phase::stopping) beat.current_state = "terminate";
   beat.rss_kb = current_rss_kb();
 
-  auto state = co_await client_.beat(beat);
+  auto state = co_await client_->beat(beat);
   if (state) {
     if (*state != faktory::WorkerState::running) on_state_(*state);
     co_return;
@@ -46,24 +47,26 @@ asio::awaitable<void> Heartbeat::beat_once() {
     // Reaped (no BEAT for 60 s, e.g. after a long pause): a fresh HELLO registers us again.
     Log::warning("the Faktory server had forgotten this worker; registering again",
                  {{"wid", beat.wid}});
-    client_.close();
+    client_->close();
     co_return;
   }
-  if (client_.is_connected()) {
+  if (client_->is_connected()) {
     Log::warning("BEAT failed", {{"error", state.error().what()}});
   } else {
-    rt_.status.failed(state.error().what(), connected_since_);
+    context_.status.failed(state.error().what(), connected_since_);
   }
 }
 
 asio::awaitable<void> Heartbeat::run() {
   auto self = shared_from_this();
   while (!finishing_) {
-    if (!client_.is_connected()) {
+    if (!client_ || !client_->is_connected()) {
+      // Each connection on the newest settings (the wid never changes).
+      client_.emplace(io_.get_executor(), *context_.settings.current()->connection);
       const auto attempt = std::chrono::steady_clock::now();
-      auto connected = co_await client_.connect();
+      auto connected = co_await client_->connect();
       if (!connected) {
-        rt_.status.failed(connected.error().what(), attempt);
+        context_.status.failed(connected.error().what(), attempt);
         if (finishing_) break;
         timer_.expires_after(backoff_.next());
         (void)co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -71,17 +74,17 @@ asio::awaitable<void> Heartbeat::run() {
       }
       backoff_.reset();
       connected_since_ = std::chrono::steady_clock::now();
-      rt_.status.connected();
+      context_.status.connected();
     }
     co_await beat_once();
     // finish() may have come during the BEAT (the server's "terminate" stops the worker from
     // inside beat_once): END now rather than after another interval.
     if (finishing_) break;
-    if (!client_.is_connected()) continue;  // reconnect (re-HELLO) at once
-    timer_.expires_after(rt_.settings.heartbeat_interval);
+    if (!client_->is_connected()) continue;  // reconnect (re-HELLO) at once
+    timer_.expires_after(context_.settings.current()->heartbeat_interval);
     (void)co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
   }
-  co_await client_.end();
+  if (client_) co_await client_->end();
 }
 
 }  // namespace factotum::worker

@@ -2,11 +2,12 @@
 // life (the server forgets a wid when its last connection closes, PROTOCOL.md §0.10), with
 // our current_state and real rss_kb. The server's "quiet"/"terminate" reach the worker from
 // here; "-ERR unknown worker" means we were reaped: HELLO again (PROTOCOL.md §4).
+// Runs on the control thread.
 #pragma once
 
 #include "faktory/client.hpp"
 #include "worker/backoff.hpp"
-#include "worker/runtime.hpp"
+#include "worker/worker_context.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -14,13 +15,15 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 
 namespace factotum::worker {
 
 class Heartbeat : public std::enable_shared_from_this<Heartbeat> {
  public:
   // on_state: called with the server's answer when it is not "running".
-  Heartbeat(Runtime& runtime, std::function<void(faktory::WorkerState)> on_state);
+  Heartbeat(boost::asio::io_context& io, WorkerContext& context,
+            std::function<void(faktory::WorkerState)> on_state);
 
   boost::asio::awaitable<void> run();
   // Sends END and stops (the last step of shutdown).
@@ -30,9 +33,10 @@ class Heartbeat : public std::enable_shared_from_this<Heartbeat> {
  private:
   boost::asio::awaitable<void> beat_once();
 
-  Runtime& rt_;
+  boost::asio::io_context& io_;
+  WorkerContext& context_;
   std::function<void(faktory::WorkerState)> on_state_;
-  faktory::Client client_;
+  std::optional<faktory::Client> client_;
   Backoff backoff_;
   boost::asio::steady_timer timer_;
   bool finishing_ = false;

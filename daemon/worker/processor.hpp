@@ -1,71 +1,127 @@
-// One processor: a Faktory connection of its own that FETCHes a job, runs it on its own job
-// thread through the plugin host, and reports ACK or FAIL — one job at a time (DESIGN.md §3).
-// Runs as a coroutine on the I/O thread.
+// One processor: a thread of its own that owns one Faktory connection and runs one job at a
+// time inline — FETCH → middleware chain → job function → ACK or FAIL sent in one write with
+// the next FETCH — with blocking I/O on its own socket. No hand-off between threads on the job
+// path: a job costs this thread one wake-up, as in a bare FETCH/ACK loop (DESIGN.md §3).
+//
+// Who may report what: this thread ACKs or FAILs the jobs it runs, on its own connection.
+// The control thread may take a job over through the JobSlot (deadline passed, shutdown gave
+// up on it) and FAIL it from its own connection; the processor then drops the late result.
+//
+// Threading: start(), retire(), wake() and the accessors are called on the control thread;
+// everything else runs on the processor's thread.
 #pragma once
 
-#include "faktory/client.hpp"
+#include "faktory/blocking_client.hpp"
 #include "worker/backoff.hpp"
-#include "worker/job_thread.hpp"
+#include "worker/job_slot.hpp"
 #include "worker/queue_order.hpp"
-#include "worker/runtime.hpp"
+#include "worker/worker_context.hpp"
 
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/steady_timer.hpp>
-
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 
 namespace factotum::worker {
 
-class Processor : public std::enable_shared_from_this<Processor> {
+class DeadlineWatch;
+
+class Processor {
  public:
-  Processor(Runtime& runtime, unsigned index);
+  // `on_exit` runs on the processor's thread as its last act (the worker then joins it).
+  Processor(WorkerContext& context, DeadlineWatch& deadlines, unsigned index,
+            std::function<void(unsigned index)> on_exit);
+  // Joins the thread. The thread must be ending: the worker stops or retires a processor
+  // first, and a process that abandons a running job exits without destroying it.
+  ~Processor();
+  Processor(const Processor&) = delete;
+  Processor& operator=(const Processor&) = delete;
 
-  // FETCH → run → report until the worker is quiet or stopping; then END.
-  boost::asio::awaitable<void> run();
-
-  // Ends a back-off sleep early (quiet/stop): nothing is in flight during one.
+  void start();
+  // Finish the job in flight and the FETCH already sent, send nothing more (but END), exit.
+  void retire();
+  // Cuts a back-off sleep short (quiet, stop, retire).
   void wake();
-  // At the shutdown deadline: stop waiting for the running job, cancel and FAIL it.
-  void abandon_job_for_shutdown();
-  // Wakes the wait for the running job when its deadline has passed.
-  void check_deadline(std::chrono::steady_clock::time_point now);
 
-  std::string describe() const;
   unsigned index() const noexcept { return index_; }
+  bool retiring() const noexcept { return retiring_.load(std::memory_order_acquire); }
+  // The thread has returned from its loop (joining it will not block).
+  bool exited() const noexcept { return exited_.load(std::memory_order_acquire); }
+  JobSlot& slot() noexcept { return slot_; }
+  const JobSlot& slot() const noexcept { return slot_; }
+  std::string describe() const;
 
  private:
-  enum class State { connecting, idle, fetching, running, reporting, waiting, stopped };
+  using Clock = std::chrono::steady_clock;
+  using Fetched = faktory::Result<std::optional<std::string>>;
+  enum class State { starting, connecting, fetching, running, reporting, waiting, stopped };
 
-  boost::asio::awaitable<bool> ensure_connected(bool for_report);
-  boost::asio::awaitable<void> sleep(std::chrono::milliseconds duration, bool for_report = false);
-  boost::asio::awaitable<void> process(std::string payload);
-  boost::asio::awaitable<void> wait_for_job(RunningJob& job);
-  // ACK (failure null) or FAIL; with fetch_next, the next FETCH goes out with it when the
-  // worker may still fetch, and its reply is kept in next_fetch_ for run().
-  boost::asio::awaitable<void> report(RunningJob& job, const faktory::commands::FailArgs* failure,
-                                      bool fetch_next);
-  // Parses the FETCHed payload (moved from on success) and computes the job's deadline.
-  std::shared_ptr<RunningJob> prepare(std::string& payload);
-  // On the job thread, when a job function has returned.
-  void on_job_done(std::shared_ptr<RunningJob> job);
+  // How a job ended, as the server must hear it: ACK, or FAIL with the failure.
+  struct Report {
+    std::string jid;
+    std::string jobtype;
+    std::optional<faktory::commands::FailArgs> failure;  // nullopt: ACK
+    Clock::time_point reservation_expiry;
+  };
 
-  Runtime& rt_;
-  unsigned index_;
-  faktory::Client client_;
-  QueueOrder order_;
+  void run();
+  bool may_fetch() const noexcept { return context_.may_fetch() && !retiring(); }
+  // Connected on the newest connection settings, or false after a failed attempt and its
+  // back-off sleep.
+  bool ensure_connected();
+  // One connection attempt (on the newest settings); a failure sleeps the back-off.
+  bool connect_once(bool for_report);
+  Fetched fetch();
+  // Runs the job through the plugin host; nullopt when there is nothing to report (the
+  // control thread took the job over, or the payload has no jid to FAIL it by).
+  std::optional<Report> run_job(std::string payload);
+  std::optional<Report> invalid_job(const std::string& payload, const std::string& error);
+  // Sends the report with the next FETCH when the worker still fetches; returns that FETCH's
+  // reply, or "no job" when no FETCH went out.
+  Fetched report_and_fetch(const std::optional<Report>& report);
+  // Resends a report over reconnects until the server answers, the job's reservation has
+  // certainly expired, or the shutdown deadline passes (DESIGN.md §3).
+  void report_until_answered(const Report& report);
+  void log_refused(const Report& report, const faktory::Error& error);
+  void fetch_failed(const faktory::Error& error);
+  void sleep(std::chrono::milliseconds duration, bool for_report = false);
+  // Takes the newest settings snapshot if one was published (one atomic load otherwise).
+  void refresh_settings();
+  // The connection settings changed since client_ was built: reconnect between jobs.
+  bool connection_outdated() const noexcept;
+  const std::vector<std::string>& next_queues();
+  void end_connection();
+
+  WorkerContext& context_;
+  DeadlineWatch& deadlines_;
+  const unsigned index_;
+  const std::function<void(unsigned)> on_exit_;
+  JobSlot slot_;
+  std::atomic<bool> retiring_{false};
+  std::atomic<bool> exited_{false};
+  std::atomic<State> state_{State::starting};
+
+  // The processor thread's own state.
+  const std::uint64_t seed_;
+  std::shared_ptr<const WorkerSettings> settings_;
+  std::uint64_t settings_version_ = 0;
+  std::shared_ptr<const faktory::ClientOptions> connection_;  // what client_ was built with
+  std::optional<faktory::BlockingClient> client_;
+  std::optional<QueueOrder> order_;
   Backoff backoff_;
-  boost::asio::steady_timer sleep_timer_;
-  boost::asio::steady_timer job_timer_;
-  State state_ = State::connecting;
-  std::shared_ptr<RunningJob> current_;
-  std::optional<faktory::Result<std::optional<std::string>>> next_fetch_;
-  bool abandon_ = false;
-  // When the current connection was established (for ServerStatus's outage accounting).
-  std::chrono::steady_clock::time_point connected_since_{};
-  // Last: its thread calls back into the members above, so it must end (join) first.
-  JobThread job_thread_;
+  Clock::time_point connected_since_{};
+
+  std::mutex sleep_mutex_;
+  std::condition_variable sleep_cv_;
+  bool woken_ = false;
+
+  std::thread thread_;  // last: started by start(), once everything above exists
 };
 
 }  // namespace factotum::worker

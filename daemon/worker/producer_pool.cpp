@@ -14,9 +14,18 @@ ProducerPool::ProducerPool(faktory::ClientOptions options, std::size_t max_conne
 
 ProducerPool::~ProducerPool() = default;
 
+void ProducerPool::close() {
+  {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+  }
+  available_.notify_all();
+}
+
 std::unique_ptr<faktory::BlockingClient> ProducerPool::acquire() {
   std::unique_lock lock(mutex_);
-  available_.wait(lock, [&] { return !idle_.empty() || open_ < max_; });
+  available_.wait(lock, [&] { return closed_ || !idle_.empty() || open_ < max_; });
+  if (closed_) return nullptr;
   if (!idle_.empty()) {
     auto client = std::move(idle_.back());
     idle_.pop_back();
@@ -55,6 +64,10 @@ bool ProducerPool::push(std::string_view job_json, std::string& jid_or_error) {
   }
 
   auto client = acquire();
+  if (!client) {
+    jid_or_error = "the worker has stopped: no more jobs can be pushed";
+    return false;
+  }
   faktory::Result<void> pushed = faktory::Error(faktory::errc::not_connected, "not connected");
   // One reconnect covers a producer connection the server dropped while it sat idle.
   for (int attempt = 0; attempt < 2; ++attempt) {

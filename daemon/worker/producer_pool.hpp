@@ -1,5 +1,7 @@
-// A few producer connections (no wid) for follow-up jobs pushed by plugins from job threads.
-// Blocking and thread-safe; connections are opened on first use and reused.
+// A few producer connections (no wid) for follow-up jobs pushed by plugins: from the thread
+// running their job, or from threads of their own. Blocking and thread-safe; connections are
+// opened on first use and reused. Shared (shared_ptr) by the worker and the plugin host's
+// push service, so a plugin thread that pushes late never reaches a destroyed object.
 #pragma once
 
 #include "faktory/client_options.hpp"
@@ -27,6 +29,10 @@ class ProducerPool {
   // the jid; on failure a message saying why.
   bool push(std::string_view job_json, std::string& jid_or_error);
 
+  // From now on every push is refused ("the worker has stopped"); pushes already under way
+  // finish. Called when the worker has stopped.
+  void close();
+
  private:
   std::unique_ptr<faktory::BlockingClient> acquire();
   void release(std::unique_ptr<faktory::BlockingClient> client);
@@ -37,6 +43,7 @@ class ProducerPool {
   std::condition_variable available_;
   std::vector<std::unique_ptr<faktory::BlockingClient>> idle_;
   std::size_t open_ = 0;
+  bool closed_ = false;
 };
 
 }  // namespace factotum::worker

@@ -15,6 +15,7 @@ struct QueueSelection {
   bool weighted = false;
   std::vector<std::string> names;  // strict: in priority order
   std::vector<unsigned> weights;   // weighted: one positive weight per name
+  bool operator==(const QueueSelection&) const = default;
 };
 
 class QueueOrder {

@@ -16,7 +16,13 @@ std::string seconds_since(std::chrono::steady_clock::time_point since) {
 
 }  // namespace
 
+bool ServerStatus::is_down() const {
+  std::lock_guard lock(mutex_);
+  return down_since_.has_value();
+}
+
 void ServerStatus::connected() {
+  std::lock_guard lock(mutex_);
   if (down_since_) {
     Log::info("connection to the Faktory server restored",
               {{"server", server_}, {"down_for", seconds_since(*down_since_)}});
@@ -29,6 +35,7 @@ void ServerStatus::connected() {
 }
 
 void ServerStatus::failed(const std::string& why, TimePoint since) {
+  std::lock_guard lock(mutex_);
   last_error_ = why;
   if (down_since_) return;  // still down: already said so
   // A connection or attempt that began before the last recovery failed because of the outage
@@ -42,6 +49,7 @@ void ServerStatus::failed(const std::string& why, TimePoint since) {
 }
 
 std::string ServerStatus::describe() const {
+  std::lock_guard lock(mutex_);
   if (!down_since_) return ever_connected_ ? "connected" : "connecting";
   return "down for " + seconds_since(*down_since_) + " (" + last_error_ + ")";
 }

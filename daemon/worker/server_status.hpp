@@ -1,10 +1,12 @@
 // The daemon's view of the server connection, shared by every connection it keeps. Logs a
 // line when the state changes (down → up, up → down), not once per connection or per retry
 // attempt: twenty processors losing the server is one event for an operator (issue #4).
-// Used on the I/O thread only.
+// Thread-safe: processors report from their own threads (on connection changes only, never
+// per job).
 #pragma once
 
 #include <chrono>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -24,12 +26,13 @@ class ServerStatus {
   // that is still one outage, not a new one per straggler.
   void failed(const std::string& why, TimePoint since);
 
-  bool is_down() const noexcept { return down_since_.has_value(); }
+  bool is_down() const;
   const std::string& server() const noexcept { return server_; }
   std::string describe() const;
 
  private:
-  std::string server_;
+  const std::string server_;
+  mutable std::mutex mutex_;
   bool ever_connected_ = false;
   std::optional<TimePoint> down_since_;
   TimePoint last_recovery_{};  // when the last outage ended

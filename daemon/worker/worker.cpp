@@ -1,19 +1,19 @@
 #include "worker/worker.hpp"
 
 #include "service/log.hpp"
+#include "worker/control_reports.hpp"
+#include "worker/deadline_watch.hpp"
 #include "worker/heartbeat.hpp"
 #include "worker/processor.hpp"
 #include "worker/producer_pool.hpp"
-#include "worker/runtime.hpp"
+#include "worker/spawn.hpp"
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
-#include <exception>
+#include <algorithm>
 #include <vector>
 
 namespace factotum::worker {
@@ -24,187 +24,289 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+// How long shutdown keeps trying to FAIL the jobs it gives up on while the server is
+// unreachable; past it the server retries them when their reservation expires.
+constexpr auto kShutdownReportGrace = std::chrono::seconds(5);
+
 std::string seconds_text(Clock::duration d) {
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
   return std::to_string(ms / 1000) + "." + std::to_string((ms % 1000) / 100) + "s";
 }
 
-// A coroutine that dies with an exception is a bug in the daemon, not a job failure: log it
-// loudly and stop the process with EX_SOFTWARE rather than run on with a missing processor.
-void spawn(asio::io_context& io, asio::awaitable<void> task, const char* what) {
-  asio::co_spawn(io, std::move(task), [what](std::exception_ptr failure) {
-    if (!failure) return;
-    try {
-      std::rethrow_exception(failure);
-    } catch (const std::exception& e) {
-      Log::error(std::string("internal error in the ") + what + ": " + e.what());
-    } catch (...) {
-      Log::error(std::string("internal error in the ") + what);
-    }
-    std::_Exit(70);
-  });
+std::string millis_text(Clock::duration d) {
+  return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count()) + "ms";
 }
 
 }  // namespace
 
 struct Worker::Impl {
-  Runtime rt;
-  ProducerPool producers;
-  std::vector<std::shared_ptr<Processor>> processors;
+  asio::io_context& io;
+  WorkerContext context;
+  std::shared_ptr<ProducerPool> producers;
+  DeadlineWatch deadlines;
+  ControlReports reports;
   std::shared_ptr<Heartbeat> heartbeat;
   asio::steady_timer stop_timer;
-  asio::steady_timer deadline_timer;
-  unsigned running_processors = 0;
+  bool started = false;
+  bool hurry = false;  // a second TERM/INT: skip the waits
   bool finished = false;
   std::function<void()> on_finished;
+  unsigned next_index = 0;
+  // Handlers posted by processor threads hold a weak reference: one that runs after the
+  // worker is gone does nothing.
+  std::shared_ptr<Impl*> alive = std::make_shared<Impl*>(this);
+  // Last: destroyed first, joining every thread before what they use goes away.
+  std::vector<std::unique_ptr<Processor>> processors;  // in start order; running and retiring
 
-  Impl(asio::io_context& io, WorkerSettings settings, plugins::PluginHost& host)
-      : rt(io, std::move(settings), host),
-        producers(rt.settings.connection, 4),
-        stop_timer(io),
-        deadline_timer(io) {
-    deadline_timer.expires_at(Clock::time_point::max());
-    rt.watch_deadline = [this](Clock::time_point deadline) { watch_deadline(deadline); };
+  Impl(asio::io_context& io_context, std::shared_ptr<const WorkerSettings> settings,
+       plugins::PluginHost& host, std::shared_ptr<ProducerPool> producer_pool)
+      : io(io_context),
+        context(host, std::move(settings)),
+        producers(std::move(producer_pool)),
+        deadlines(io_context, [this](Clock::time_point now) { return take_over_due_jobs(now); }),
+        reports(io_context, context),
+        stop_timer(io_context) {
+    reports.set_on_idle([this] { maybe_finish(); });
   }
 
-  // Keeps deadline_timer at the earliest deadline of the jobs in flight. Re-armed only when a
-  // new job's deadline is earlier than the pending one (rare: later jobs have later deadlines).
-  void watch_deadline(Clock::time_point deadline) {
-    if (deadline >= deadline_timer.expiry()) return;
-    deadline_timer.expires_at(deadline);
-    deadline_timer.async_wait([this](const boost::system::error_code& ec) {
-      if (ec) return;  // re-armed earlier, or shutting down
-      const auto now = Clock::now();
-      for (auto& p : processors) p->check_deadline(now);
-      auto next = Clock::time_point::max();
-      for (const auto& [id, job] : rt.in_flight) {
-        if (job->deadline > now) next = std::min(next, job->deadline);
-      }
-      deadline_timer.expires_at(Clock::time_point::max());
-      if (next != Clock::time_point::max()) watch_deadline(next);
-    });
+  ~Impl() {
+    // Normally every processor has exited by now; otherwise stop them, and ~Processor joins.
+    context.set_phase(Phase::stopping);
+    for (auto& p : processors) p->wake();
+  }
+
+  std::shared_ptr<const WorkerSettings> settings() const { return context.settings.current(); }
+
+  std::size_t jobs_in_flight() const {
+    return static_cast<std::size_t>(std::count_if(
+        processors.begin(), processors.end(), [](const auto& p) { return p->slot().current(); }));
   }
 
   void start() {
-    heartbeat = std::make_shared<Heartbeat>(rt, [this](faktory::WorkerState state) {
-      if (state == faktory::WorkerState::quiet && rt.phase == Phase::running) {
+    started = true;
+    heartbeat = std::make_shared<Heartbeat>(io, context, [this](faktory::WorkerState state) {
+      if (state == faktory::WorkerState::quiet && context.phase() == Phase::running) {
         Log::info("the Faktory server asked this worker to be quiet");
         quiet();
-      } else if (state == faktory::WorkerState::terminate && rt.phase != Phase::stopping) {
+      } else if (state == faktory::WorkerState::terminate && context.phase() != Phase::stopping) {
         Log::info("the Faktory server asked this worker to stop");
         stop();
       }
     });
-    spawn(rt.io, heartbeat->run(), "heartbeat");
-    for (unsigned i = 0; i < rt.settings.concurrency; ++i) {
-      auto processor = std::make_shared<Processor>(rt, i);
-      processors.push_back(processor);
-      ++running_processors;
-      spawn(rt.io, run_processor(processor), "processor");
-    }
-    Log::info("worker started", {{"concurrency", std::to_string(rt.settings.concurrency)},
-                                 {"wid", rt.settings.connection.identity.wid},
-                                 {"server", rt.status.server()}});
+    spawn(io, heartbeat->run(), "heartbeat");
+    reconcile();
+    const auto current = settings();
+    Log::info("worker started", {{"concurrency", std::to_string(current->concurrency)},
+                                 {"wid", current->connection->identity.wid},
+                                 {"server", context.status.server()}});
   }
 
-  asio::awaitable<void> run_processor(std::shared_ptr<Processor> processor) {
-    co_await processor->run();
-    if (--running_processors == 0) all_processors_done();
+  // Brings the number of processors that are not retiring to the configured concurrency.
+  void reconcile() {
+    if (!started || context.phase() != Phase::running) return;
+    const unsigned target = settings()->concurrency;
+    std::vector<Processor*> active;
+    for (auto& p : processors) {
+      if (!p->retiring()) active.push_back(p.get());
+    }
+    while (active.size() < target) {
+      auto processor = std::make_unique<Processor>(
+          context, deadlines, next_index++,
+          [weak = std::weak_ptr<Impl*>(alive), &io = io](unsigned index) {
+            asio::post(io, [weak, index] {
+              if (auto impl = weak.lock()) (*impl)->processor_exited(index);
+            });
+          });
+      processor->start();
+      active.push_back(processor.get());
+      processors.push_back(std::move(processor));
+    }
+    if (active.size() <= target) return;
+    // Retire those without a job first (they wait at most for their FETCH), then the newest.
+    std::stable_sort(active.begin(), active.end(), [](const Processor* a, const Processor* b) {
+      const bool a_busy = a->slot().current().has_value();
+      const bool b_busy = b->slot().current().has_value();
+      if (a_busy != b_busy) return !a_busy;
+      return a->index() > b->index();
+    });
+    for (std::size_t i = 0; i < active.size() - target; ++i) {
+      Log::debug("retiring a processor", {{"index", std::to_string(active[i]->index())}});
+      active[i]->retire();
+    }
+  }
+
+  void apply(std::shared_ptr<const WorkerSettings> next) {
+    context.settings.publish(std::move(next));
+    reconcile();
+  }
+
+  void processor_exited(unsigned index) {
+    auto it = std::find_if(processors.begin(), processors.end(),
+                           [index](const auto& p) { return p->index() == index; });
+    if (it == processors.end()) return;
+    if ((*it)->retiring()) Log::debug("processor retired", {{"index", std::to_string(index)}});
+    processors.erase(it);  // joins: the thread has returned from its loop
+    maybe_finish();
+  }
+
+  // Runs on the control thread for the DeadlineWatch: FAILs the jobs past their deadline and
+  // returns the earliest deadline still ahead.
+  Clock::time_point take_over_due_jobs(Clock::time_point now) {
+    auto next = Clock::time_point::max();
+    for (auto& p : processors) {
+      if (auto job = p->slot().take_over_if_due(now)) {
+        Log::warning("job timed out", {{"jid", job->jid},
+                                       {"jobtype", job->jobtype},
+                                       {"plugin", plugin_of(job->jobtype)},
+                                       {"processor", std::to_string(p->index())}});
+        reports.fail(
+            {job->jid,
+             "JobTimeout",
+             "the job ran past its deadline of " + millis_text(job->deadline - job->started),
+             {}},
+            job->jobtype, job->reservation_expiry);
+      } else if (auto running = p->slot().current(); running && !running->taken) {
+        next = std::min(next, running->deadline);
+      }
+    }
+    return next;
+  }
+
+  std::string plugin_of(std::string_view jobtype) const {
+    return context.host.plugin_for(jobtype).value_or("");
   }
 
   void quiet() {
-    if (rt.phase != Phase::running) return;
-    rt.phase = Phase::quiet;
+    if (context.phase() != Phase::running) return;
+    context.set_phase(Phase::quiet);
     Log::info("quiet: no new jobs; jobs in flight finish",
-              {{"in_flight", std::to_string(rt.in_flight.size())}});
+              {{"in_flight", std::to_string(jobs_in_flight())}});
     for (auto& p : processors) p->wake();
   }
 
   void stop() {
-    if (rt.phase == Phase::stopping) {
-      if (rt.hurry) return;
-      rt.hurry = true;
+    if (context.phase() == Phase::stopping) {
+      if (hurry) return;
+      hurry = true;
       Log::warning("second stop signal: not waiting for jobs in flight");
       give_up_on_jobs();
       return;
     }
-    rt.phase = Phase::stopping;
+    context.set_phase(Phase::stopping);
+    const auto timeout = settings()->shutdown_timeout;
+    context.set_stop_deadline(Clock::now() + timeout);
     Log::info("stopping: no new FETCH; waiting for jobs in flight",
-              {{"in_flight", std::to_string(rt.in_flight.size())},
-               {"shutdown_timeout", seconds_text(rt.settings.shutdown_timeout)}});
+              {{"in_flight", std::to_string(jobs_in_flight())},
+               {"shutdown_timeout", seconds_text(timeout)}});
     for (auto& p : processors) p->wake();
-    if (running_processors == 0) {
-      all_processors_done();
-      return;
-    }
-    stop_timer.expires_after(rt.settings.shutdown_timeout);
+    stop_timer.expires_after(timeout);
     stop_timer.async_wait([this](const boost::system::error_code& ec) {
       if (!ec) give_up_on_jobs();
     });
+    maybe_finish();
   }
 
-  // The shutdown deadline: cancel the jobs still running and FAIL them so they are retried
-  // at once (DESIGN.md §3). Outstanding FETCHes are still allowed to return.
+  // The shutdown deadline: cancel the jobs still running and FAIL them from the control
+  // connection so they are retried at once (DESIGN.md §3). Outstanding FETCHes may still
+  // return; a job they deliver from now on is FAILed by its processor without running.
   void give_up_on_jobs() {
-    rt.stop_deadline = Clock::now();
-    if (!rt.in_flight.empty()) {
-      Log::warning("shutdown timeout: cancelling the jobs still running",
-                   {{"count", std::to_string(rt.in_flight.size())}});
-    }
-    for (auto& [id, job] : rt.in_flight) job->cancelled.store(true);
+    const auto now = Clock::now();
+    context.set_stop_deadline(now);
+    std::vector<std::pair<unsigned, JobSlot::View>> given_up;
     for (auto& p : processors) {
-      p->abandon_job_for_shutdown();
+      if (auto job = p->slot().close_for_shutdown()) given_up.emplace_back(p->index(), *job);
       p->wake();
     }
+    if (!given_up.empty()) {
+      Log::warning("shutdown timeout: cancelling the jobs still running",
+                   {{"count", std::to_string(given_up.size())}});
+    }
+    const auto timeout = millis_text(settings()->shutdown_timeout);
+    for (const auto& [index, job] : given_up) {
+      Log::warning("job cancelled at shutdown", {{"jid", job.jid},
+                                                 {"jobtype", job.jobtype},
+                                                 {"plugin", plugin_of(job.jobtype)},
+                                                 {"processor", std::to_string(index)}});
+      reports.fail({job.jid,
+                    "WorkerShutdown",
+                    "factotum stopped before the job finished (shutdown_timeout " + timeout + ")",
+                    {}},
+                   job.jobtype, std::min(job.reservation_expiry, now + kShutdownReportGrace));
+    }
+    reports.hurry(now + kShutdownReportGrace);
+    maybe_finish();
   }
 
-  void all_processors_done() {
-    if (rt.phase != Phase::stopping) return;  // quiet: keep heartbeating until told to stop
-    stop_timer.cancel();
-    deadline_timer.cancel();
-    heartbeat->finish();
+  // Stopping is complete when every processor has exited or is stuck in a job function that
+  // was already FAILed past the shutdown deadline, and every control FAIL went out.
+  void maybe_finish() {
+    if (context.phase() != Phase::stopping || finished) return;
+    const bool past_deadline = Clock::now() >= context.stop_deadline();
+    for (const auto& p : processors) {
+      if (p->exited()) continue;
+      if (past_deadline && p->slot().busy_with_taken_job()) continue;
+      return;
+    }
+    if (!reports.idle()) return;
     finished = true;
+    stop_timer.cancel();
+    deadlines.stop();
+    if (heartbeat) heartbeat->finish();
+    reports.finish();
+    producers->close();
     Log::info("stopped");
     if (on_finished) on_finished();
   }
 
   void dump_state() {
-    Log::info("state", {{"phase", rt.phase == Phase::running ? "running"
-                                  : rt.phase == Phase::quiet ? "quiet"
-                                                             : "stopping"},
-                        {"server", rt.status.describe()},
+    const auto phase = context.phase();
+    Log::info("state", {{"phase", phase == Phase::running ? "running"
+                                  : phase == Phase::quiet ? "quiet"
+                                                          : "stopping"},
+                        {"server", context.status.describe()},
                         {"heartbeat", heartbeat ? heartbeat->describe() : "not started"},
-                        {"in_flight", std::to_string(rt.in_flight.size())}});
+                        {"in_flight", std::to_string(jobs_in_flight())}});
     const auto now = Clock::now();
-    for (const auto& [id, job] : rt.in_flight) {
-      Log::info("job in flight", {{"jid", job->job.jid},
-                                  {"jobtype", job->job.jobtype},
-                                  {"plugin", rt.host.plugin_for(job->job.jobtype).value_or("")},
-                                  {"processor", std::to_string(job->processor)},
-                                  {"running_for", seconds_text(now - job->started)}});
+    for (const auto& p : processors) {
+      const auto job = p->slot().current();
+      if (!job) continue;
+      Log::info("job in flight", {{"jid", job->jid},
+                                  {"jobtype", job->jobtype},
+                                  {"plugin", plugin_of(job->jobtype)},
+                                  {"processor", std::to_string(p->index())},
+                                  {"running_for", seconds_text(now - job->started)},
+                                  {"reported", job->taken ? "yes (FAILed, still running)" : "no"}});
     }
     for (const auto& p : processors) {
-      Log::info("processor", {{"index", std::to_string(p->index())}, {"state", p->describe()}});
+      Log::info("processor", {{"index", std::to_string(p->index())},
+                              {"state", p->describe()},
+                              {"retiring", p->retiring() ? "yes" : "no"}});
     }
   }
 };
 
-Worker::Worker(asio::io_context& io, WorkerSettings settings, plugins::PluginHost& host)
-    : impl_(std::make_unique<Impl>(io, std::move(settings), host)) {}
+Worker::Worker(asio::io_context& io, std::shared_ptr<const WorkerSettings> settings,
+               plugins::PluginHost& host, std::shared_ptr<ProducerPool> producers)
+    : impl_(std::make_unique<Impl>(io, std::move(settings), host, std::move(producers))) {}
 
 Worker::~Worker() = default;
 
 void Worker::start() {
-  asio::dispatch(impl_->rt.io, [this] { impl_->start(); });
+  asio::dispatch(impl_->io, [this] { impl_->start(); });
+}
+void Worker::apply(std::shared_ptr<const WorkerSettings> settings) {
+  asio::dispatch(impl_->io, [this, settings = std::move(settings)]() mutable {
+    impl_->apply(std::move(settings));
+  });
 }
 void Worker::quiet() {
-  asio::post(impl_->rt.io, [this] { impl_->quiet(); });
+  asio::post(impl_->io, [this] { impl_->quiet(); });
 }
 void Worker::stop() {
-  asio::post(impl_->rt.io, [this] { impl_->stop(); });
+  asio::post(impl_->io, [this] { impl_->stop(); });
 }
 void Worker::dump_state() {
-  asio::post(impl_->rt.io, [this] { impl_->dump_state(); });
+  asio::post(impl_->io, [this] { impl_->dump_state(); });
 }
 bool Worker::finished() const noexcept {
   return impl_->finished;
@@ -212,13 +314,9 @@ bool Worker::finished() const noexcept {
 void Worker::set_on_finished(std::function<void()> callback) {
   impl_->on_finished = std::move(callback);
 }
-
 bool Worker::jobs_still_running() const noexcept {
-  return impl_->rt.busy_threads.load() > 0;
-}
-
-bool Worker::push(std::string_view job_json, std::string& jid_or_error) {
-  return impl_->producers.push(job_json, jid_or_error);
+  return std::any_of(impl_->processors.begin(), impl_->processors.end(),
+                     [](const auto& p) { return !p->exited(); });
 }
 
 }  // namespace factotum::worker

@@ -1,17 +1,23 @@
-// The worker runtime: `concurrency` processors, each with its own connection, fetching jobs
-// and running them, each on its own job thread, through the plugin host; a heartbeat on its own
-// lifelong connection; quiet and graceful stop (DESIGN.md §3).
+// The worker runtime (DESIGN.md §3). Threads and who owns what:
+//  - `concurrency` processors, each a thread of its own with its own Faktory connection,
+//    FETCHing jobs and running them inline through the plugin host, then ACKing or FAILing
+//    them on that connection (processor.hpp);
+//  - the control thread, which runs the io_context given to the constructor: signals (in the
+//    daemon), the heartbeat on its own lifelong connection, job deadlines, quiet, stop and
+//    hurry, and a reporting connection of its own from which it FAILs jobs a processor is
+//    still stuck in (past their deadline, or when shutdown gives up on them). It never runs
+//    plugin code.
+// Settings are an immutable snapshot; apply() publishes a new one: processors read it before
+// each FETCH, and a change of concurrency starts or retires processors.
 //
-// Threading: everything but job functions runs on the io_context given to the constructor
-// (one thread runs it). quiet(), stop() and dump_state() may be called from any thread.
+// Threading: every public member may be called from any thread (they post to the control
+// thread), except finished() and jobs_still_running(), which belong to the control thread.
 #pragma once
 
 #include "worker/worker_settings.hpp"
 
 #include <functional>
 #include <memory>
-#include <string>
-#include <string_view>
 
 namespace boost::asio {
 class io_context;
@@ -23,15 +29,25 @@ class PluginHost;
 
 namespace factotum::worker {
 
+class ProducerPool;
+
 class Worker {
  public:
-  Worker(boost::asio::io_context& io, WorkerSettings settings, plugins::PluginHost& host);
+  // `producers` serves the plugins' push_job; the worker closes it once it has stopped.
+  Worker(boost::asio::io_context& io, std::shared_ptr<const WorkerSettings> settings,
+         plugins::PluginHost& host, std::shared_ptr<ProducerPool> producers);
+  // Joins the processor threads: call it once the worker has stopped, or only with processors
+  // that are not inside a job function (they are stopped first and wait at most for their FETCH).
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  // Starts the heartbeat and the processors on the io_context; returns at once.
+  // Starts the heartbeat and the processors; returns at once.
   void start();
+  // Publishes a new settings snapshot: queues and job timeouts apply from each processor's
+  // next FETCH, new connection settings after its job in flight, and `concurrency` starts
+  // processors or retires some (each finishes its job and its FETCH, then ENDs and exits).
+  void apply(std::shared_ptr<const WorkerSettings> settings);
 
   // Stop fetching, let jobs in flight finish, keep heartbeating (TSTP, server "quiet").
   void quiet();
@@ -44,16 +60,13 @@ class Worker {
 
   // True once stop() completed: every connection ended. The io_context then runs out of work.
   bool finished() const noexcept;
-  // Called on the I/O thread once stopping completed (e.g. to close the signal handler so
-  // the io_context runs out of work). Set before start().
+  // Called on the control thread once stopping completed (e.g. to close the signal handler
+  // so the io_context runs out of work). Set before start().
   void set_on_finished(std::function<void()> callback);
-  // Job functions still running (abandoned at shutdown): the process must then exit without
-  // joining their threads — they are never killed, and never waited for past the timeout.
+  // Job functions still running (abandoned at shutdown, already FAILed): the process must
+  // then exit without joining their threads — they are never killed, and never waited for
+  // past the timeout.
   bool jobs_still_running() const noexcept;
-
-  // Pushes a follow-up job for a plugin (job JSON object text; jid/queue/retry filled in).
-  // Blocking; called from job threads. Returns false with the reason in jid_or_error.
-  bool push(std::string_view job_json, std::string& jid_or_error);
 
  private:
   struct Impl;

@@ -1,5 +1,6 @@
 // What the worker runtime needs to know, derived from the validated Config by the daemon.
-// Plain data: a reload builds a new one and hands it over whole.
+// Immutable once published: a reconfiguration builds a new one and publishes it whole
+// (SettingsStore); every thread reads a consistent snapshot.
 #pragma once
 
 #include "faktory/client_options.hpp"
@@ -8,14 +9,18 @@
 #include <chrono>
 #include <functional>
 #include <map>
-#include <optional>
+#include <memory>
 #include <string>
 
 namespace factotum::worker {
 
 struct WorkerSettings {
-  // Server, credentials, TLS and this worker's identity (wid, hostname, pid, labels).
-  faktory::ClientOptions connection;
+  // Server, credentials, TLS (with the one TLS context every connection shares) and this
+  // worker's identity (wid, hostname, pid, labels). Shared by pointer: a snapshot that keeps
+  // the same connection settings keeps the same object, so a processor can tell by comparing
+  // pointers whether it must reconnect.
+  std::shared_ptr<const faktory::ClientOptions> connection =
+      std::make_shared<const faktory::ClientOptions>();
   unsigned concurrency = 10;
   QueueSelection queues{false, {"default"}, {}};
   std::chrono::milliseconds shutdown_timeout{25000};

@@ -1,0 +1,96 @@
+// One byte stream to a Faktory server (plain TCP or TLS) for a thread of its own: blocking
+// calls, each bounded by a deadline, RESP framing on the way in. This is what a processor's
+// loop runs on (DESIGN.md §3): a reply wakes exactly the thread waiting for it, with no event
+// loop in between, and a waiting read costs one recv(2).
+//
+// How deadlines are kept: the socket blocks with a receive/send timeout of kSocketTimeout, so
+// a read with plenty of time left is a single recv(2) that returns as soon as bytes arrive;
+// once less than kSocketTimeout is left, the call polls for exactly what is left instead.
+// TLS runs on the same socket through OpenSSL with a BIO that sends with MSG_NOSIGNAL, so a
+// peer that has gone away is an error, never a SIGPIPE.
+//
+// Not thread-safe: one thread uses a connection at a time. Internal to the client; no Asio.
+#pragma once
+
+#include "faktory/client_options.hpp"
+#include "faktory/error.hpp"
+#include "faktory/resp_reader.hpp"
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+
+struct ssl_st;  // OpenSSL's SSL
+
+namespace factotum::faktory {
+
+class TlsContext;
+
+class SyncConnection {
+ public:
+  using Clock = std::chrono::steady_clock;
+  // The socket's own timeout; see above.
+  static constexpr std::chrono::milliseconds kSocketTimeout{5000};
+
+  SyncConnection() = default;
+  ~SyncConnection();
+  SyncConnection(const SyncConnection&) = delete;
+  SyncConnection& operator=(const SyncConnection&) = delete;
+
+  // Resolves, connects (TCP keep-alive and no-delay on), and for TLS handshakes with SNI and
+  // peer verification. The whole sequence shares one deadline. Name resolution itself
+  // (getaddrinfo) is bounded only by the resolver's own timeouts.
+  Result<void> open(const ServerUrl& url, const TlsOptions& tls,
+                    std::shared_ptr<const TlsContext> tls_context, Clock::time_point deadline);
+
+  // `what` names the command for error messages ("FETCH"). Any error closes the connection.
+  Result<void> write(std::string_view bytes, std::string_view what, Clock::time_point deadline);
+  Result<Reply> read_reply(std::string_view what, Clock::time_point deadline);
+
+  bool is_open() const noexcept { return fd_ >= 0; }
+  // Closes at once. Safe to call twice.
+  void close() noexcept;
+
+ private:
+  enum class Io { read, write };
+  struct Bio;
+  struct Step;
+  // What an operation was doing, for error messages (built only when one is needed).
+  struct During {
+    const char* doing;
+    std::string_view what;
+    std::string text() const { return doing + std::string(what); }
+  };
+
+  // One read or write of at most `size` bytes, retried until it moves a byte, fails (the
+  // peer closing is an error) or the deadline passes.
+  Result<std::size_t> transfer(Io io, char* data, std::size_t size, std::string_view what,
+                               Clock::time_point deadline);
+  // The TLS handshake, with the same deadline rules.
+  Result<void> handshake(Clock::time_point deadline);
+  // Runs `attempt` until it makes progress, fails or the deadline passes; see the header.
+  template <class Attempt>
+  Result<std::size_t> retry(Io io, Attempt attempt, const During& during,
+                            Clock::time_point deadline);
+  Step socket_step(Io io, char* data, std::size_t size, const During& during);
+  Step tls_step(int result, const During& during);
+  // Waits until the socket is ready for `io`; false when the deadline passed first.
+  bool wait_until_ready(Io io, Clock::time_point deadline);
+  Error io_error(int error_number, std::string_view during);
+  Error tls_failure(int ssl_error, std::string_view during);
+  Error timed_out(std::string_view during) const;
+
+  int fd_ = -1;
+  ssl_st* ssl_ = nullptr;
+  std::shared_ptr<const TlsContext> tls_context_;  // keeps SSL_CTX alive while ssl_ uses it
+  RespReader reader_;
+  std::string peer_;  // "host:port" for error messages
+  // Set by the TLS BIO, read after an OpenSSL call fails: the flags for the next recv/send
+  // (MSG_DONTWAIT once poll said the socket is ready), what the last socket call saw.
+  int io_flags_ = 0;
+  int bio_errno_ = 0;
+  bool bio_eof_ = false;
+};
+
+}  // namespace factotum::faktory

@@ -1,0 +1,47 @@
+// What the worker's threads share: the control thread (signals, heartbeat, deadlines,
+// quiet/stop) and every processor thread. Everything here is safe to use from any thread.
+#pragma once
+
+#include "plugins/plugin_host.hpp"
+#include "worker/server_status.hpp"
+#include "worker/settings_store.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+
+namespace factotum::worker {
+
+// running → quiet → stopping, never backwards (as the server's own worker states).
+enum class Phase { running, quiet, stopping };
+
+struct WorkerContext {
+  using Clock = std::chrono::steady_clock;
+
+  WorkerContext(plugins::PluginHost& plugin_host, std::shared_ptr<const WorkerSettings> initial)
+      : host(plugin_host), settings(initial), status(initial->connection->url.redacted()) {}
+
+  plugins::PluginHost& host;
+  SettingsStore settings;
+  ServerStatus status;
+
+  Phase phase() const noexcept { return phase_.load(std::memory_order_acquire); }
+  void set_phase(Phase phase) noexcept { phase_.store(phase, std::memory_order_release); }
+  bool may_fetch() const noexcept { return phase() == Phase::running; }
+
+  // When shutdown stops waiting for jobs in flight: stop + shutdown_timeout, or now after a
+  // second TERM; max() until a stop. Back-off sleeps end by then, and a report that cannot be
+  // sent by then is given up (the server retries the job when its reservation expires).
+  Clock::time_point stop_deadline() const noexcept {
+    return Clock::time_point(Clock::duration(stop_deadline_.load(std::memory_order_acquire)));
+  }
+  void set_stop_deadline(Clock::time_point at) noexcept {
+    stop_deadline_.store(at.time_since_epoch().count(), std::memory_order_release);
+  }
+
+ private:
+  std::atomic<Phase> phase_{Phase::running};
+  std::atomic<Clock::rep> stop_deadline_{Clock::time_point::max().time_since_epoch().count()};
+};
+
+}  // namespace factotum::worker
