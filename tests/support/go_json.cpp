@@ -275,6 +275,8 @@ std::optional<std::string> syntax_error(std::string_view text) {
 boost::json::value parse(std::string_view text) {
   boost::json::parse_options opts;
   opts.allow_invalid_utf8 = true;
+  // Go's decoder nests up to 10000 levels (encoding/json maxNestingDepth); so does the server.
+  opts.max_depth = 10000;
   boost::system::error_code ec;
   auto v = boost::json::parse(text, ec, {}, opts);
   if (ec) {

@@ -124,7 +124,8 @@ inline const char* status_name(factotum_status status) noexcept {
     case FACTOTUM_ESTATE:
       return "FACTOTUM_ESTATE (not allowed now: register only during init)";
     case FACTOTUM_EUNAVAILABLE:
-      return "FACTOTUM_EUNAVAILABLE (the Faktory server cannot be reached)";
+      return "FACTOTUM_EUNAVAILABLE (the Faktory server cannot be reached, or the worker has "
+             "stopped)";
     case FACTOTUM_ECANCELLED:
       return "FACTOTUM_ECANCELLED";
     case FACTOTUM_EINTERNAL:
