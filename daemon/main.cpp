@@ -199,7 +199,20 @@ int run_daemon(const CommandLine& cli) {
                                   {"config", config.source.string()},
                                   {"server", config.faktory.url.redacted()}});
   worker.start();
-  io.run();
+  int exit_code = kExitOk;
+  for (;;) {
+    try {
+      io.run();
+      break;
+    } catch (const std::exception& e) {
+      // A handler of the control thread threw: a bug in the daemon. Jobs in flight are not
+      // thrown away for it: stop as on TERM (their FAILs still go out), then exit 70.
+      Log::error(std::string("internal error on the control thread: ") + e.what() +
+                 "; stopping");
+      exit_code = kExitSoftware;
+      worker.stop();
+    }
+  }
 
   if (worker.jobs_still_running()) {
     // Job functions are never killed (DESIGN.md §3); they were cancelled and FAILed, and the
@@ -207,9 +220,9 @@ int run_daemon(const CommandLine& cli) {
     Log::warning("exiting with job functions still running; they were FAILed and will be retried");
     host.remove_staged_files();  // no destructor runs after _Exit
     std::cerr.flush();
-    std::_Exit(kExitOk);
+    std::_Exit(exit_code);
   }
-  return kExitOk;  // the worker (joining its threads) ends before the plugin host
+  return exit_code;  // the worker (joining its threads) ends before the plugin host
 }
 
 }  // namespace
