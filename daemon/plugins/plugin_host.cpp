@@ -3,6 +3,7 @@
 // run() on job threads (see plugin_host.hpp).
 #include "plugins/plugin_host.hpp"
 
+#include "plugins/failure_limits.hpp"
 #include "plugins/generation.hpp"
 #include "plugins/host_api.hpp"
 #include "plugins/loader.hpp"
@@ -26,21 +27,6 @@ struct Candidate {
   fs::path file;
   bool from_directory = false;
 };
-
-std::vector<std::string> split_lines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    const std::size_t end = text.find('\n', start);
-    if (end == std::string::npos) {
-      lines.push_back(text.substr(start));
-      break;
-    }
-    lines.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return lines;
-}
 
 fs::path absolute_path(const fs::path& path) {
   std::error_code ec;
@@ -342,8 +328,8 @@ JobOutcome PluginHost::run(const JobInput& input) const {
     outcome.status = JobOutcome::Status::failed;
     if (job.failure_set) {
       outcome.errtype = std::move(job.errtype);
-      outcome.message = std::move(job.message);
-      outcome.backtrace = split_lines(job.backtrace);
+      outcome.message = std::move(job.message);  // job_fail capped all three
+      outcome.backtrace = std::move(job.backtrace);
     } else {
       outcome.errtype = "PluginError";
       outcome.message = "job function returned status " + std::to_string(status);
@@ -355,7 +341,9 @@ JobOutcome PluginHost::run(const JobInput& input) const {
       std::string where =
           "in jobtype '" + std::string(input.jobtype) + "' of plugin '" + generation.name() + "'";
       if (!generation.version().empty()) where += " " + generation.version();
-      outcome.backtrace.push_back(where + " (" + generation.file().string() + ")");
+      // The version is the plugin's own text, of any length: the line cap applies.
+      outcome.backtrace.push_back(
+          capped_backtrace_line(where + " (" + generation.file().string() + ")"));
     }
   } catch (const std::exception& e) {
     // Only the host's own allocations can throw here; plugin code is C and cannot.
