@@ -129,7 +129,13 @@ typedef struct factotum_host_api {
 
   /* Says why the job failed; the host FAILs it with these once the chain returns a status
    * other than FACTOTUM_OK. `backtrace` holds lines separated by '\n' (may be empty). Calling
-   * it again replaces the earlier values. Returns FACTOTUM_EINVAL for a NULL job. */
+   * it again replaces the earlier values. Returns FACTOTUM_EINVAL for a NULL job.
+   * The host keeps at most 256 bytes of errtype, 8 KiB of message and 50 backtrace lines of
+   * at most 512 bytes each, and cuts longer text as it copies it, at a UTF-8 character
+   * boundary, the marker included in the cap: a cut errtype or line ends with "…", a cut
+   * message with "… (truncated, 1.2 MiB)" (its original size), and a backtrace with more
+   * lines ends with "… (N more lines)". (The Faktory server keeps less still: 100 bytes of
+   * errtype, 1000 of message.) */
   factotum_status (*job_fail)(factotum_job* job, factotum_str errtype, factotum_str message,
                               factotum_str backtrace);
 
