@@ -90,7 +90,8 @@ typedef factotum_status (*factotum_job_fn)(factotum_job* job, void* user_data);
 typedef factotum_status (*factotum_middleware_fn)(factotum_job* job, void* user_data);
 
 /* Frees user_data handed to a register function; called once, when the plugin generation is
- * retired (after its last job) or at daemon exit. May be NULL. */
+ * retired (after its last job and after shutdown, on the same thread) or at daemon exit.
+ * May be NULL. */
 typedef void (*factotum_destroy_fn)(void* user_data);
 
 /* ---- The host function table ------------------------------------------------------------- */
@@ -187,8 +188,10 @@ typedef struct factotum_plugin_descriptor {
 
   /* Optional (may be NULL). Called once when this plugin generation is retired, after its
    * last job returned: stop every thread you started. The code stays mapped afterwards.
-   * It may run on any thread (often the job thread that finished the generation's last
-   * job), never concurrently with a job of this generation. */
+   * It runs on the host's retirement thread (one per daemon, which shuts retired generations
+   * down one after the other), never on a job's thread and never concurrently with a job of
+   * this generation. (One exception: when the load is refused after init succeeded, because
+   * a jobtype is another plugin's, it runs at once on the thread that called init.) */
   void (*shutdown)(factotum_plugin* plugin);
 } factotum_plugin_descriptor;
 
