@@ -1,7 +1,10 @@
 // One loaded plugin file: its staged copy, identity, descriptor and what its init registered
 // (DESIGN.md §4.7). A generation is shared by the registry snapshots and the jobs running on
 // it; when the last of them lets go (the generation was replaced or removed, or the host is
-// destroyed), its destructor calls the plugin's shutdown and then every destroy callback.
+// destroyed), the generation is retired: handed to the host's retirement thread
+// (retirement_queue.hpp), where its destructor calls the plugin's shutdown and then every
+// destroy callback, never on a job's thread nor on the control thread. (A generation whose
+// load fails never served a job; it is destroyed at once on the loading thread.)
 // The code itself is never unmapped (see loader.hpp).
 #pragma once
 
@@ -57,7 +60,8 @@ class Generation {
   Generation(std::uint64_t number, std::filesystem::path file, std::filesystem::path staged,
              FileIdentity identity, const factotum_plugin_descriptor& descriptor,
              std::shared_ptr<const HostServices> services, std::string config_json);
-  // Retirement: shutdown (only if init succeeded), then destroy every user_data, once.
+  // Shutdown (only if init succeeded), then destroy every user_data, once. Runs on the
+  // retirement thread (on the loading thread for a load that failed).
   ~Generation();
   Generation(const Generation&) = delete;
   Generation& operator=(const Generation&) = delete;

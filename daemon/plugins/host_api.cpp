@@ -1,9 +1,11 @@
 #include "plugins/host_api.hpp"
 
+#include "plugins/failure_limits.hpp"
 #include "plugins/generation.hpp"
 #include "plugins/registry.hpp"
 
 #include <string_view>
+#include <utility>
 
 namespace factotum::plugins {
 namespace {
@@ -75,10 +77,14 @@ factotum_status job_fail(factotum_job* job, factotum_str errtype, factotum_str m
     return FACTOTUM_EINVAL;
   }
   try {
+    // Capped while copied: a huge string from the plugin is never copied whole.
+    std::string capped_type = capped_errtype(view(errtype));
+    std::string capped_text = capped_message(view(message));
+    std::vector<std::string> capped_lines = capped_backtrace(view(backtrace));
+    job->errtype = std::move(capped_type);
+    job->message = std::move(capped_text);
+    job->backtrace = std::move(capped_lines);
     job->failure_set = true;
-    job->errtype.assign(view(errtype));
-    job->message.assign(view(message));
-    job->backtrace.assign(view(backtrace));
     return FACTOTUM_OK;
   } catch (...) {
     return FACTOTUM_EINTERNAL;

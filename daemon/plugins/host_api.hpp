@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace factotum::plugins {
 class Generation;
@@ -35,11 +36,12 @@ struct factotum_job {
   // call from the same middleware (sdk.h: at most once per job).
   std::size_t running = 0;
   std::size_t started = 0;
-  // Set by job_fail; copied, because the plugin's strings are borrowed only for the call.
+  // Set by job_fail; copied, because the plugin's strings are borrowed only for the call, and
+  // capped while copying (failure_limits.hpp).
   bool failure_set = false;
   std::string errtype;
   std::string message;
-  std::string backtrace;
+  std::vector<std::string> backtrace;
 };
 
 namespace factotum::plugins {

@@ -1,12 +1,14 @@
 // PluginHost: which files are loaded (generations in load order), publishing registry
 // snapshots, and running one job through its snapshot. Loading runs on the control thread;
-// run() on job threads (see plugin_host.hpp).
+// run() on job threads; retired generations end on the retirement thread (see plugin_host.hpp).
 #include "plugins/plugin_host.hpp"
 
+#include "plugins/failure_limits.hpp"
 #include "plugins/generation.hpp"
 #include "plugins/host_api.hpp"
 #include "plugins/loader.hpp"
 #include "plugins/registry.hpp"
+#include "plugins/retirement_queue.hpp"
 
 #include <algorithm>
 #include <exception>
@@ -27,21 +29,6 @@ struct Candidate {
   bool from_directory = false;
 };
 
-std::vector<std::string> split_lines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    const std::size_t end = text.find('\n', start);
-    if (end == std::string::npos) {
-      lines.push_back(text.substr(start));
-      break;
-    }
-    lines.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return lines;
-}
-
 fs::path absolute_path(const fs::path& path) {
   std::error_code ec;
   fs::path absolute = fs::absolute(path, ec);
@@ -60,6 +47,9 @@ struct PluginHost::Impl {
   };
 
   std::shared_ptr<const HostServices> services;
+  // Where a generation goes when its last reference drops (retirement_queue.hpp). Shared with
+  // every loaded generation's deleter: a job may still hold one when the host is destroyed.
+  std::shared_ptr<RetirementQueue> retirement = std::make_shared<RetirementQueue>();
   // The job path's only shared state: one shared_ptr copy per job, under a mutex held for
   // that copy alone. (std::atomic<std::shared_ptr> would do, but libstdc++ 12 hides its lock
   // bit from ThreadSanitizer, which then reports every publish as a race.)
@@ -79,7 +69,7 @@ struct PluginHost::Impl {
   LoadReport apply(const std::vector<Candidate>& candidates,
                    const std::vector<fs::path>* rescanned_directories, const LoadOptions& options,
                    LoadReport report);
-  std::shared_ptr<Generation> load_one(const fs::path& file, const LoadOptions& options,
+  std::unique_ptr<Generation> load_one(const fs::path& file, const LoadOptions& options,
                                        const std::vector<Active>& others, std::string& why);
   std::optional<fs::path> staging_dir(const LoadOptions& options, std::string& why);
   static std::vector<Candidate> scan(const std::vector<fs::path>& directories,
@@ -94,8 +84,8 @@ struct PluginHost::Impl {
       std::lock_guard lock(current_mutex);
       current.swap(next);
     }
-    // `next` now holds the previous snapshot; dropping it may retire a generation (shutdown,
-    // destroy), which must not happen under the lock job threads take.
+    // `next` now holds the previous snapshot; dropping it may retire a generation, which is
+    // only handed to the retirement thread, but still better outside the lock job threads take.
   }
   void publish(std::vector<std::shared_ptr<Generation>> generations,
                const std::vector<std::string>& chain) {
@@ -109,10 +99,12 @@ PluginHost::PluginHost(HostServices services) : impl_(std::make_unique<Impl>()) 
 
 PluginHost::~PluginHost() {
   // Drop the snapshot first, then the generations in reverse load order, so plugins loaded
-  // later (which may depend on earlier ones' services) shut down first. A generation still
-  // referenced by a running job is shut down when that job lets go of it.
+  // later (which may depend on earlier ones' services) are retired, and shut down, first.
   impl_->publish(std::shared_ptr<const Registry>());
   while (!impl_->active.empty()) impl_->active.pop_back();
+  // Every shutdown queued so far has run when the host is gone. A generation still referenced
+  // by a running job is retired when that job lets go of it (the queue outlives the host).
+  impl_->retirement->drain();
 }
 
 void PluginHost::remove_staged_files() noexcept {
@@ -135,7 +127,7 @@ std::optional<fs::path> PluginHost::Impl::staging_dir(const LoadOptions& options
   return default_staging->path();
 }
 
-std::shared_ptr<Generation> PluginHost::Impl::load_one(const fs::path& file,
+std::unique_ptr<Generation> PluginHost::Impl::load_one(const fs::path& file,
                                                        const LoadOptions& options,
                                                        const std::vector<Active>& others,
                                                        std::string& why) {
@@ -170,13 +162,14 @@ std::shared_ptr<Generation> PluginHost::Impl::load_one(const fs::path& file,
     }
   }
   const auto config = options.config_json.find(descriptor->name);
-  auto generation = std::make_shared<Generation>(
+  auto generation = std::make_unique<Generation>(
       number, file, staged->staged, staged->identity, *descriptor, services,
       config == options.config_json.end() ? std::string("{}") : config->second);
 
   const factotum_status status = generation->run_init(owners);
-  // A failed load drops `generation` on return: its registrations' user_data are destroyed
-  // (and shutdown runs if init had succeeded); its code stays mapped.
+  // A failed load destroys `generation` on return, here on the loading thread: it never served
+  // a job, so this is not a retirement (retirement_queue.hpp). Its registrations' user_data are
+  // destroyed, shutdown runs first if init had succeeded (a conflict), and its code stays mapped.
   if (!generation->conflict().empty()) {
     why = generation->conflict();
     return nullptr;
@@ -225,7 +218,7 @@ LoadReport PluginHost::Impl::apply(const std::vector<Candidate>& candidates,
                                    const LoadOptions& options, LoadReport report) {
   if (options.fatal_errors && !report.ok()) return report;
   // Work on a copy and commit only at the end: with fatal_errors nothing changes on failure,
-  // and generations loaded by this call are simply dropped (shut down, code kept mapped).
+  // and generations loaded by this call are simply dropped (retired, code kept mapped).
   std::vector<Active> next = active;
   for (const auto& candidate : candidates) {
     const auto same_file = std::find_if(next.begin(), next.end(),
@@ -238,13 +231,15 @@ LoadReport PluginHost::Impl::apply(const std::vector<Candidate>& candidates,
       if (it != same_file) others.push_back(*it);
     }
     std::string why;
-    auto generation = load_one(candidate.file, options, others, why);
-    if (!generation) {
+    auto loaded = load_one(candidate.file, options, others, why);
+    if (!loaded) {
       // A changed file that fails to load leaves its previous generation in service.
       report.errors.push_back({candidate.file, std::move(why)});
       if (options.fatal_errors) return report;
       continue;
     }
+    // From now on the generation ends on the retirement thread, whoever drops it last.
+    auto generation = share_until_retired(std::move(loaded), retirement);
     report.loaded.push_back(generation->name() + " " + generation->version() + " (" +
                             candidate.file.string() + ")");
     if (same_file != next.end()) {
@@ -318,7 +313,8 @@ JobOutcome PluginHost::run(const JobInput& input) const {
   JobOutcome outcome;
   try {
     // Declared before the job scope: if this job held the last reference to a retired
-    // generation, its shutdown runs when `snapshot` dies, after the job is over.
+    // generation, `snapshot` hands it to the retirement thread when it dies, after the job;
+    // its shutdown never runs on this thread.
     const std::shared_ptr<const Registry> snapshot = impl_->snapshot();
     const JobtypeEntry* handler = snapshot ? snapshot->find(input.jobtype) : nullptr;
     if (handler == nullptr) {
@@ -342,8 +338,8 @@ JobOutcome PluginHost::run(const JobInput& input) const {
     outcome.status = JobOutcome::Status::failed;
     if (job.failure_set) {
       outcome.errtype = std::move(job.errtype);
-      outcome.message = std::move(job.message);
-      outcome.backtrace = split_lines(job.backtrace);
+      outcome.message = std::move(job.message);  // job_fail capped all three
+      outcome.backtrace = std::move(job.backtrace);
     } else {
       outcome.errtype = "PluginError";
       outcome.message = "job function returned status " + std::to_string(status);
@@ -355,7 +351,9 @@ JobOutcome PluginHost::run(const JobInput& input) const {
       std::string where =
           "in jobtype '" + std::string(input.jobtype) + "' of plugin '" + generation.name() + "'";
       if (!generation.version().empty()) where += " " + generation.version();
-      outcome.backtrace.push_back(where + " (" + generation.file().string() + ")");
+      // The version is the plugin's own text, of any length: the line cap applies.
+      outcome.backtrace.push_back(
+          capped_backtrace_line(where + " (" + generation.file().string() + ")"));
     }
   } catch (const std::exception& e) {
     // Only the host's own allocations can throw here; plugin code is C and cannot.

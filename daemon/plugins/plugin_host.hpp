@@ -6,6 +6,8 @@
 // Threading: load_*() and reload() run on one control thread (start-up, SIGHUP). run() is
 // called from many job threads at once; it takes the current registry snapshot (one
 // shared_ptr copy under a mutex held only for that copy) and never waits for a load or reload.
+// A retired generation's shutdown and destroy callbacks run on the host's own retirement
+// thread, started with the first retirement, never on a job's thread or the control thread.
 #pragma once
 
 #include <atomic>
@@ -24,7 +26,8 @@ namespace factotum::plugins {
 class Registry;
 
 // Where plugin log lines and follow-up jobs go. Implemented by the worker (and by the
-// run-job harness); both must be thread-safe.
+// run-job harness); both must be thread-safe (job threads, the control thread, and the
+// retirement thread a plugin's shutdown runs on may call them).
 struct HostServices {
   // level: syslog numbering (3 error, 4 warning, 6 info, 7 debug). jid is empty outside a job.
   std::function<void(int level, std::string_view plugin, std::string_view jid,
@@ -95,7 +98,8 @@ struct RegistrationInfo {
 class PluginHost {
  public:
   explicit PluginHost(HostServices services);
-  // Calls shutdown on every live generation; the code stays mapped until the process exits.
+  // Retires every live generation and returns once every shutdown retired so far has run (on
+  // the retirement thread, which it joins); the code stays mapped until the process exits.
   ~PluginHost();
   PluginHost(const PluginHost&) = delete;
   PluginHost& operator=(const PluginHost&) = delete;
@@ -109,8 +113,8 @@ class PluginHost {
 
   // Re-scans the directories: a new or changed file (size, mtime or inode) loads as a new
   // generation that replaces the old one's registrations; a removed file's registrations go.
-  // Jobs already running keep their generation; it is shut down after its last job
-  // (DESIGN.md §4.7). Unchanged files are not touched.
+  // Jobs already running keep their generation; it is shut down after its last job, on the
+  // retirement thread (DESIGN.md §4.7). Unchanged files are not touched.
   LoadReport reload(const std::vector<std::filesystem::path>& directories,
                     const LoadOptions& options);
 

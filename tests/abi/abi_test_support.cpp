@@ -42,7 +42,8 @@ plugins::HostServices LogCollector::services() {
                         std::string_view message) {
     {
       std::lock_guard lock(mutex_);
-      lines_.push_back({level, std::string(plugin), std::string(jid), std::string(message)});
+      lines_.push_back({level, std::string(plugin), std::string(jid), std::string(message),
+                        std::this_thread::get_id()});
     }
     changed_.notify_all();
   };
@@ -57,6 +58,12 @@ bool LogCollector::wait_for(std::string_view message, std::chrono::milliseconds 
     }
     return false;
   });
+}
+
+bool LogCollector::wait_until(const std::function<bool(const std::vector<LogLine>&)>& condition,
+                              std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  return changed_.wait_for(lock, timeout, [&] { return condition(lines_); });
 }
 
 std::vector<LogLine> LogCollector::lines() const {

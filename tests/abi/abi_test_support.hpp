@@ -9,9 +9,11 @@
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace factotum::abi_test {
@@ -44,6 +46,7 @@ struct LogLine {
   std::string plugin;
   std::string jid;
   std::string message;
+  std::thread::id thread;  // the thread that logged it
 };
 
 // Collects plugin log lines from any thread; tests wait on it instead of sleeping.
@@ -53,6 +56,9 @@ class LogCollector {
   // Waits (up to `timeout`) until a line with this message was logged.
   bool wait_for(std::string_view message,
                 std::chrono::milliseconds timeout = std::chrono::seconds(60));
+  // Waits (up to `timeout`) until `condition` holds for the lines logged so far.
+  bool wait_until(const std::function<bool(const std::vector<LogLine>&)>& condition,
+                  std::chrono::milliseconds timeout = std::chrono::seconds(60));
   std::vector<LogLine> lines() const;
   // Index of the first line with this message (and jid when given), or -1.
   long index_of(std::string_view message, std::string_view jid = {}) const;

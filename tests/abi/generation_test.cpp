@@ -6,7 +6,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <condition_variable>
 #include <future>
+#include <mutex>
+#include <set>
 #include <thread>
 
 using namespace factotum;
@@ -20,6 +24,60 @@ std::uint64_t generation_of(const plugins::PluginHost& host, std::string_view jo
   }
   return 0;
 }
+
+std::size_t count_of(const std::vector<LogLine>& lines, std::string_view message) {
+  return static_cast<std::size_t>(std::count_if(
+      lines.begin(), lines.end(), [&](const LogLine& line) { return line.message == message; }));
+}
+
+// The messages of the shutdown lines, in the order they were logged.
+std::vector<std::string> shutdowns(const std::vector<LogLine>& lines) {
+  std::vector<std::string> out;
+  for (const auto& line : lines) {
+    if (line.message.ends_with(" shutdown")) out.push_back(line.message);
+  }
+  return out;
+}
+
+// The kernel's ids of this process's threads.
+std::set<std::string> thread_ids() {
+  std::set<std::string> ids;
+  for (const auto& entry : fs::directory_iterator("/proc/self/task")) {
+    ids.insert(entry.path().filename().string());
+  }
+  return ids;
+}
+
+std::size_t threads_started_since(const std::set<std::string>& before) {
+  const auto now = thread_ids();
+  return static_cast<std::size_t>(
+      std::count_if(now.begin(), now.end(), [&](const auto& id) { return !before.contains(id); }));
+}
+
+// One job run on its own thread. Destruction cancels and joins it, so a failed REQUIRE never
+// leaves the thread running.
+class BackgroundJob {
+ public:
+  BackgroundJob(const plugins::PluginHost& host, TestJob& job)
+      : job_(job), thread_([this, &host] { outcome_ = host.run(job_.input()); }) {}
+  ~BackgroundJob() { finish(); }
+  BackgroundJob(const BackgroundJob&) = delete;
+  BackgroundJob& operator=(const BackgroundJob&) = delete;
+
+  std::thread::id thread_id() const noexcept { return thread_id_; }
+  // Cancels the job (gen.c's waiting job returns then) and waits until run() returned.
+  const plugins::JobOutcome& finish() {
+    job_.cancelled = true;
+    if (thread_.joinable()) thread_.join();
+    return outcome_;
+  }
+
+ private:
+  TestJob& job_;
+  plugins::JobOutcome outcome_;
+  std::thread thread_;  // last: starts once the members above exist
+  std::thread::id thread_id_ = thread_.get_id();
+};
 
 }  // namespace
 
@@ -58,6 +116,7 @@ TEST_CASE("a changed plugin loads as a new generation while the old one finishes
   old_job.cancelled = true;  // releases the old job
   CHECK(old_outcome.get().succeeded());
   CHECK(log.messages_for("old") == std::vector<std::string>{"v1 ran", "v1 waiting", "v1 finished"});
+  REQUIRE(log.wait_for("v1 shutdown"));  // on the retirement thread, soon after the job
   const auto finished = log.index_of("v1 finished", "old");
   const auto shutdown = log.index_of("v1 shutdown");
   CHECK(shutdown > finished);
@@ -141,7 +200,140 @@ TEST_CASE("jobs keep running correctly while generations are swapped repeatedly"
   CHECK(runs > 0);
   // Every generation but the live one was shut down exactly once, after its last job.
   CHECK(log.count("v1 init") + log.count("v2 init") == swaps + 1);
+  CHECK(log.wait_until([](const std::vector<LogLine>& lines) {
+    return count_of(lines, "v1 shutdown") + count_of(lines, "v2 shutdown") == swaps;
+  }));
   CHECK(log.count("v1 shutdown") + log.count("v2 shutdown") == swaps);
   host.reset();
   CHECK(log.count("v1 shutdown") + log.count("v2 shutdown") == swaps + 1);
+}
+
+TEST_CASE("a replaced generation is shut down once, after its last job, on the retirement thread",
+          "[abi][generation]") {
+  TempDir dir;
+  install("gen_v1", dir.path(), "gen.so");
+  LogCollector log;
+  auto host = std::make_unique<plugins::PluginHost>(log.services());
+  REQUIRE(host->load_directories({dir.path()}, options()).ok());
+
+  TestJob old_job("Gen", "old");
+  old_job.args_json = R"(["wait"])";
+  BackgroundJob job(*host, old_job);  // thread J
+  REQUIRE(log.wait_for("v1 waiting"));
+
+  const std::thread::id reloading_thread = std::this_thread::get_id();
+  replace("gen_v2", dir.path(), "gen.so");
+  REQUIRE(host->reload({dir.path()}, options()).loaded.size() == 1);
+  CHECK(log.index_of("v1 shutdown") == -1);  // its job still runs
+
+  CHECK(job.finish().succeeded());
+  REQUIRE(log.wait_for("v1 shutdown"));
+  const auto lines = log.lines();
+  const auto finished = log.index_of("v1 finished", "old");
+  const auto shutdown = log.index_of("v1 shutdown");
+  REQUIRE(finished >= 0);
+  CHECK(lines[static_cast<std::size_t>(finished)].thread == job.thread_id());  // J ran the job
+  CHECK(shutdown > finished);
+  const LogLine& line = lines[static_cast<std::size_t>(shutdown)];
+  CHECK(line.thread != job.thread_id());
+  CHECK(line.thread != reloading_thread);
+  CHECK(line.jid.empty());
+
+  host.reset();
+  CHECK(log.count("v1 shutdown") == 1);
+  CHECK(log.count("v2 shutdown") == 1);
+  const auto v2 = log.index_of("v2 shutdown");
+  CHECK(log.lines()[static_cast<std::size_t>(v2)].thread != reloading_thread);
+}
+
+TEST_CASE(
+    "destroying the host runs every remaining shutdown, in retirement order, before it "
+    "returns",
+    "[abi][generation]") {
+  TempDir dir;
+  install("gen_v1", dir.path(), "gen.so");
+  LogCollector log;
+  // The first "v1 shutdown" line holds its shutdown until the test releases it, so the host is
+  // destroyed while one shutdown runs and another waits in the queue.
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool holding = false;
+  bool release = false;
+  std::atomic<bool> host_destroyed{false};
+  bool destroyed_while_held = false;
+  auto services = log.services();
+  services.log = [&, record = services.log](int level, std::string_view plugin,
+                                            std::string_view jid, std::string_view message) {
+    record(level, plugin, jid, message);
+    if (message != "v1 shutdown") return;
+    std::unique_lock lock(mutex);
+    if (holding) return;  // the second v1's, when the host goes
+    holding = true;
+    changed.notify_all();
+    changed.wait_for(lock, std::chrono::seconds(60), [&] { return release; });
+    destroyed_while_held = host_destroyed.load();
+  };
+  auto host = std::make_unique<plugins::PluginHost>(services);
+  REQUIRE(host->load_directories({dir.path()}, options()).ok());
+
+  replace("gen_v2", dir.path(), "gen.so");
+  REQUIRE(host->reload({dir.path()}, options()).loaded.size() == 1);  // retires v1: held
+  {
+    std::unique_lock lock(mutex);
+    REQUIRE(changed.wait_for(lock, std::chrono::seconds(60), [&] { return holding; }));
+  }
+  replace("gen_v1", dir.path(), "gen.so");
+  REQUIRE(host->reload({dir.path()}, options()).loaded.size() == 1);  // retires v2: queued
+
+  std::thread destroyer([&] {
+    host.reset();
+    host_destroyed = true;
+  });
+  const std::thread::id destroying_thread = destroyer.get_id();
+  {
+    std::lock_guard lock(mutex);
+    release = true;
+  }
+  changed.notify_all();
+  destroyer.join();
+
+  CHECK_FALSE(destroyed_while_held);
+  const auto lines = log.lines();
+  // All three before the destructor returned: v1 and v2 as retired, then the live v1.
+  CHECK(shutdowns(lines) == std::vector<std::string>{"v1 shutdown", "v2 shutdown", "v1 shutdown"});
+  for (const auto& line : lines) {
+    if (!line.message.ends_with(" shutdown")) continue;
+    CHECK(line.thread != destroying_thread);
+    CHECK(line.thread != std::this_thread::get_id());
+  }
+}
+
+TEST_CASE("an idle host has no retirement thread, and the first retirement starts the one it keeps",
+          "[abi][generation]") {
+  // A sanitizer runtime may start a helper thread along with the process's first thread: let
+  // that happen before counting.
+  std::thread([] {}).join();
+  const auto before = thread_ids();
+
+  TempDir dir;
+  install("gen_v1", dir.path(), "gen.so");
+  LogCollector log;
+  auto host = std::make_unique<plugins::PluginHost>(log.services());
+  REQUIRE(host->load_directories({dir.path()}, options()).ok());
+  CHECK(host->run(TestJob("Gen").input()).succeeded());
+  CHECK(threads_started_since(before) == 0);
+
+  replace("gen_v2", dir.path(), "gen.so");
+  REQUIRE(host->reload({dir.path()}, options()).loaded.size() == 1);
+  REQUIRE(log.wait_for("v1 shutdown"));
+  CHECK(threads_started_since(before) == 1);
+
+  replace("gen_v1", dir.path(), "gen.so");
+  REQUIRE(host->reload({dir.path()}, options()).loaded.size() == 1);
+  REQUIRE(log.wait_for("v2 shutdown"));
+  CHECK(threads_started_since(before) == 1);
+  const auto lines = log.lines();
+  CHECK(lines[static_cast<std::size_t>(log.index_of("v1 shutdown"))].thread ==
+        lines[static_cast<std::size_t>(log.index_of("v2 shutdown"))].thread);
+  host.reset();
 }

@@ -90,7 +90,8 @@ typedef factotum_status (*factotum_job_fn)(factotum_job* job, void* user_data);
 typedef factotum_status (*factotum_middleware_fn)(factotum_job* job, void* user_data);
 
 /* Frees user_data handed to a register function; called once, when the plugin generation is
- * retired (after its last job) or at daemon exit. May be NULL. */
+ * retired (after its last job and after shutdown, on the same thread) or at daemon exit.
+ * May be NULL. */
 typedef void (*factotum_destroy_fn)(void* user_data);
 
 /* ---- The host function table ------------------------------------------------------------- */
@@ -129,7 +130,13 @@ typedef struct factotum_host_api {
 
   /* Says why the job failed; the host FAILs it with these once the chain returns a status
    * other than FACTOTUM_OK. `backtrace` holds lines separated by '\n' (may be empty). Calling
-   * it again replaces the earlier values. Returns FACTOTUM_EINVAL for a NULL job. */
+   * it again replaces the earlier values. Returns FACTOTUM_EINVAL for a NULL job.
+   * The host keeps at most 256 bytes of errtype, 8 KiB of message and 50 backtrace lines of
+   * at most 512 bytes each, and cuts longer text as it copies it, at a UTF-8 character
+   * boundary, the marker included in the cap: a cut errtype or line ends with "…", a cut
+   * message with "… (truncated, 1.2 MiB)" (its original size), and a backtrace with more
+   * lines ends with "… (N more lines)". (The Faktory server keeps less still: 100 bytes of
+   * errtype, 1000 of message.) */
   factotum_status (*job_fail)(factotum_job* job, factotum_str errtype, factotum_str message,
                               factotum_str backtrace);
 
@@ -181,8 +188,10 @@ typedef struct factotum_plugin_descriptor {
 
   /* Optional (may be NULL). Called once when this plugin generation is retired, after its
    * last job returned: stop every thread you started. The code stays mapped afterwards.
-   * It may run on any thread (often the job thread that finished the generation's last
-   * job), never concurrently with a job of this generation. */
+   * It runs on the host's retirement thread (one per daemon, which shuts retired generations
+   * down one after the other), never on a job's thread and never concurrently with a job of
+   * this generation. (One exception: when the load is refused after init succeeded, because
+   * a jobtype is another plugin's, it runs at once on the thread that called init.) */
   void (*shutdown)(factotum_plugin* plugin);
 } factotum_plugin_descriptor;
 
