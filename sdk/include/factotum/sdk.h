@@ -153,7 +153,8 @@ typedef struct factotum_host_api {
   /* Pushes a follow-up job. `job_json` is a Faktory job object; jid (generated when absent),
    * queue ("default") and retry (25) are filled in. On success the jid is copied into
    * jid_out (NUL-terminated, truncated to jid_out_size) when jid_out is not NULL.
-   * Blocks until the server accepted it; FACTOTUM_EUNAVAILABLE when it cannot be reached. */
+   * Blocks until the server accepted it; FACTOTUM_EUNAVAILABLE when it cannot be reached,
+   * and from the moment the worker has stopped (a plugin thread pushing late). */
   factotum_status (*push_job)(factotum_plugin* plugin, factotum_str job_json, char* jid_out,
                               size_t jid_out_size);
 
