@@ -8,8 +8,8 @@
 #include "faktory/blocking_client.hpp"
 #include "faktory/url.hpp"
 
-#include <sys/stat.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -96,7 +96,8 @@ int main(int argc, char** argv) {
   ::rmdir(dir);
   std::sort(micros.begin(), micros.end());
   const auto at = [&](double q) {
-    return micros[std::min(micros.size() - 1, static_cast<std::size_t>(q * static_cast<double>(micros.size())))];
+    return micros[std::min(micros.size() - 1,
+                           static_cast<std::size_t>(q * static_cast<double>(micros.size())))];
   };
   std::printf("%zu samples: p50 %.0f us, p99 %.0f us, max %.0f us\n", micros.size(), at(0.5),
               at(0.99), micros.back());

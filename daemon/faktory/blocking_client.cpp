@@ -8,6 +8,9 @@ namespace factotum::faktory {
 
 using Clock = std::chrono::steady_clock;
 
+// The shortest reply a command can get: "+OK\r\n", "$-1\r\n".
+constexpr std::size_t kShortestReply = 5;
+
 struct BlockingClient::Impl {
   ClientOptions options;
   SyncConnection connection;
@@ -28,8 +31,10 @@ struct BlockingClient::Impl {
   }
 
   // Reads the next reply; a reply after which the server hangs up becomes a closed connection.
-  Result<Reply> receive(std::string_view verb, Clock::time_point deadline) {
-    auto reply = connection.read_reply(verb, deadline);
+  // `at_least`: see SyncConnection::read_reply.
+  Result<Reply> receive(std::string_view verb, Clock::time_point deadline,
+                        std::size_t at_least = 1) {
+    auto reply = connection.read_reply(verb, deadline, at_least);
     if (reply && replies::server_closes_after(*reply)) {
       // Callers reconnect and resend (DESIGN.md §3); the server's words are kept.
       connection.close();
@@ -64,7 +69,9 @@ struct BlockingClient::Impl {
     both += *fetch_line;
     const auto deadline = Clock::now() + options.command_timeout;
     if (auto sent = send(both, verb, deadline); !sent) return sent.error();
-    auto reply = receive(verb, deadline);
+    // Wake once for the report's reply and the start of the FETCH's: at least "+OK\r\n"
+    // and "$-1\r\n" (an error reply is longer), 10 bytes.
+    auto reply = receive(verb, deadline, kShortestReply * 2);
     if (!reply) return reply.error();  // the connection is gone, and the FETCH with it
     fetch_pending = true;
     return replies::expect_ok(verb, *reply);
@@ -155,7 +162,7 @@ Result<std::optional<std::string>> BlockingClient::fetch_reply() {
   }
   impl_->fetch_pending = false;
   return replies::fetched_payload(
-      impl_->receive("FETCH", Clock::now() + impl_->options.fetch_timeout));
+      impl_->receive("FETCH", Clock::now() + impl_->options.fetch_timeout, kShortestReply));
 }
 bool BlockingClient::fetch_pending() const noexcept {
   return impl_->fetch_pending;

@@ -88,6 +88,21 @@ std::size_t RespReader::buffered() const noexcept {
   return end_ - pos_;
 }
 
+std::size_t RespReader::missing() const noexcept {
+  if (pos_ == end_ || buf_[pos_] != '$') return 1;
+  // "$N\r\n": a length of a few digits; anything else is for next() to judge.
+  std::size_t length = 0;
+  std::size_t i = pos_ + 1;
+  for (; i < end_ && i < pos_ + 19 && buf_[i] >= '0' && buf_[i] <= '9'; ++i) {
+    length = length * 10 + static_cast<std::size_t>(buf_[i] - '0');
+  }
+  if (i == pos_ + 1 || i + 1 >= end_ || buf_[i] != '\r' || buf_[i + 1] != '\n') return 1;
+  if (length > max_bulk_) return 1;                        // next() refuses it
+  const std::size_t needed = (i + 2 - pos_) + length + 2;  // header, payload, CRLF
+  const std::size_t have = end_ - pos_;
+  return needed > have ? needed - have : 1;
+}
+
 void RespReader::reset() {
   buf_.clear();
   if (buf_.capacity() > kKeepCapacity) std::string().swap(buf_);

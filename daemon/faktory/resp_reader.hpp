@@ -56,6 +56,10 @@ class RespReader {
 
   // Bytes received but not yet consumed by next().
   std::size_t buffered() const noexcept;
+  // How many more bytes the next reply needs at least: the rest of a bulk string whose
+  // header has arrived (payload and CRLF), else 1. Lets a blocking reader ask the kernel not
+  // to wake it before they are there (SO_RCVLOWAT).
+  std::size_t missing() const noexcept;
   // Back to a fresh reader (empty buffer, not failed), keeping the limits.
   void reset();
 
@@ -68,11 +72,11 @@ class RespReader {
   void consume(std::size_t to);
   void compact();
 
-  std::string buf_;          // [pos_, end_) holds unconsumed bytes; [end_, size) is prepared
-  std::size_t pos_ = 0;      // start of unconsumed bytes in buf_
+  std::string buf_;           // [pos_, end_) holds unconsumed bytes; [end_, size) is prepared
+  std::size_t pos_ = 0;       // start of unconsumed bytes in buf_
   std::size_t prepared_ = 0;  // size of the span the last prepare() handed out
-  std::size_t end_ = 0;      // end of committed bytes in buf_
-  std::size_t scanned_ = 0;  // bytes after pos_ already searched for CRLF without success
+  std::size_t end_ = 0;       // end of committed bytes in buf_
+  std::size_t scanned_ = 0;   // bytes after pos_ already searched for CRLF without success
   std::size_t max_bulk_;
   std::size_t max_line_;
   std::optional<Error> failed_;

@@ -29,6 +29,9 @@ using Clock = SyncConnection::Clock;
 
 // Replies are read in chunks of this size; a 100 KB job arrives in a few reads.
 constexpr std::size_t kReadChunk = 16 * 1024;
+// The most a read waits for at once: a larger bulk string is read in parts (a large low-water
+// mark would also make the kernel grow the socket's receive buffer).
+constexpr std::size_t kMaxLowWater = kReadChunk;
 
 boost::system::error_code system_error(int error_number) {
   return {error_number, boost::system::system_category()};
@@ -236,6 +239,7 @@ Result<void> SyncConnection::open(const ServerUrl& url, const TlsOptions& tls,
   }
   set_blocking(fd_, true);
   set_socket_timeouts(fd_);
+  low_water_ = 1;
   tune_socket(fd_);
 
   if (url.tls) {
@@ -370,7 +374,14 @@ Result<void> SyncConnection::write(std::string_view bytes, std::string_view what
   return {};
 }
 
-Result<Reply> SyncConnection::read_reply(std::string_view what, Clock::time_point deadline) {
+void SyncConnection::set_low_water(std::size_t bytes) noexcept {
+  const int mark = static_cast<int>(std::clamp<std::size_t>(bytes, 1, kMaxLowWater));
+  if (mark == low_water_) return;
+  if (::setsockopt(fd_, SOL_SOCKET, SO_RCVLOWAT, &mark, sizeof mark) == 0) low_water_ = mark;
+}
+
+Result<Reply> SyncConnection::read_reply(std::string_view what, Clock::time_point deadline,
+                                         std::size_t at_least) {
   if (fd_ < 0) return Error(errc::not_connected, "not connected to " + peer_);
   for (;;) {
     auto next = reader_.next();
@@ -381,6 +392,8 @@ Result<Reply> SyncConnection::read_reply(std::string_view what, Clock::time_poin
       return err;
     }
     if (*next) return std::move(**next);
+    const std::size_t buffered = reader_.buffered();
+    set_low_water(std::max(reader_.missing(), at_least > buffered ? at_least - buffered : 1));
     auto space = reader_.prepare(kReadChunk);
     auto got = transfer(Io::read, space.data(), space.size(), what, deadline);
     if (!got) {

@@ -1,13 +1,14 @@
 // Wakes the control thread when the earliest deadline of the jobs in flight passes, without
 // costing the job path a wake-up (DESIGN.md §3: job deadlines live on the control thread).
 //
-// The control thread keeps one timer at the earliest deadline its last scan of the processors'
-// job slots found, and publishes that time in `armed_`. A processor that starts a job with an
-// earlier deadline asks for a new scan (a post to the control thread); one whose deadline is
-// later — the usual case, since jobs of a jobtype share a timeout and start one after another —
-// costs one atomic load. While a scan runs `armed_` reads "never", so a job that begins during
-// the scan asks for another one; with sequentially consistent accesses on both sides, every
-// job is seen by a scan no later than its deadline.
+// The control thread keeps one timer at the time its last scan of the processors' job slots
+// asked for (the earliest deadline it found, and no later than the shortest budget a job
+// starting afterwards could get), and publishes that time in `armed_`. A processor that
+// starts a job with an earlier deadline asks for a new scan (a post to the control thread);
+// one whose deadline is later — always, unless the settings changed — costs one atomic load. While
+// a scan runs `armed_` reads "never", so a job that begins during the scan asks for another one;
+// with sequentially consistent accesses on both sides, every job is seen by a scan no later than
+// its deadline.
 #pragma once
 
 #include <atomic>
@@ -24,8 +25,8 @@ namespace factotum::worker {
 class DeadlineWatch {
  public:
   using Clock = std::chrono::steady_clock;
-  // Runs on the control thread: takes over every job past its deadline and returns the
-  // earliest deadline among the jobs still running (Clock::time_point::max() for none).
+  // Runs on the control thread: takes over every job past its deadline and returns when to
+  // scan again (Clock::time_point::max() for never).
   using Scan = std::function<Clock::time_point(Clock::time_point now)>;
 
   DeadlineWatch(boost::asio::io_context& io, Scan scan);

@@ -4,6 +4,7 @@
 // SALVAGE-PENDING #include "faktory/job_salvage.hpp"
 #include "service/log.hpp"
 #include "worker/deadline_watch.hpp"
+#include "worker/job_deadline.hpp"
 
 #include <boost/json/serialize.hpp>
 
@@ -20,26 +21,6 @@ using std::chrono::milliseconds;
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// PROTOCOL.md §5: reserve_for 0/absent means 1800 s; the server raises values below 60 s.
-std::chrono::seconds reservation_of(const faktory::Job& job) {
-  const std::int64_t requested = job.reserve_for.value_or(0);
-  if (requested <= 0) return std::chrono::seconds(1800);
-  return std::chrono::seconds(std::max<std::int64_t>(requested, 60));
-}
-
-// DESIGN.md §3: the jobtype's timeout, and in any case some margin before the reservation
-// expires, so the server never re-runs a job we still hold without being told.
-Clock::time_point deadline_for(const WorkerSettings& settings, std::string_view jobtype,
-                               Clock::time_point started, Clock::time_point reservation_expiry) {
-  const auto reservation = reservation_expiry - started;
-  const auto margin = std::min<Clock::duration>(settings.reservation_margin, reservation / 2);
-  Clock::duration budget = reservation - margin;
-  if (auto it = settings.jobtype_timeouts.find(jobtype); it != settings.jobtype_timeouts.end()) {
-    budget = std::min<Clock::duration>(budget, it->second);
-  }
-  return started + budget;
-}
 
 std::string millis_text(Clock::duration d) {
   return std::to_string(std::chrono::duration_cast<milliseconds>(d).count()) + "ms";

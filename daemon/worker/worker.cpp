@@ -4,6 +4,7 @@
 #include "worker/control_reports.hpp"
 #include "worker/deadline_watch.hpp"
 #include "worker/heartbeat.hpp"
+#include "worker/job_deadline.hpp"
 #include "worker/processor.hpp"
 #include "worker/producer_pool.hpp"
 #include "worker/spawn.hpp"
@@ -94,6 +95,7 @@ struct Worker::Impl {
       }
     });
     spawn(io, heartbeat->run(), "heartbeat");
+    deadlines.scan_now();
     reconcile();
     const auto current = settings();
     Log::info("worker started", {{"concurrency", std::to_string(current->concurrency)},
@@ -137,6 +139,7 @@ struct Worker::Impl {
 
   void apply(std::shared_ptr<const WorkerSettings> next) {
     context.settings.publish(std::move(next));
+    if (started) deadlines.scan_now();  // shorter job timeouts may need an earlier look
     reconcile();
   }
 
@@ -150,9 +153,12 @@ struct Worker::Impl {
   }
 
   // Runs on the control thread for the DeadlineWatch: FAILs the jobs past their deadline and
-  // returns the earliest deadline still ahead.
+  // returns when to look again: the earliest deadline still ahead, and no later than the
+  // shortest budget a job can get from now. A job that starts later cannot have an earlier
+  // deadline than that, so it never needs to wake this thread (a job of microseconds would
+  // otherwise find nothing running each time, and every job would post a scan).
   Clock::time_point take_over_due_jobs(Clock::time_point now) {
-    auto next = Clock::time_point::max();
+    auto next = now + shortest_budget(*settings());
     for (auto& p : processors) {
       if (auto job = p->slot().take_over_if_due(now)) {
         Log::warning("job timed out", {{"jid", job->jid},

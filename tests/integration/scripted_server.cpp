@@ -18,7 +18,11 @@ namespace {
 struct SocketPeer : ScriptedServer::Peer {
   tcp::socket socket;
   std::string buffer;
-  explicit SocketPeer(tcp::socket s) : socket(std::move(s)) {}
+  explicit SocketPeer(tcp::socket s) : socket(std::move(s)) {
+    // Each send() goes out as written (a test that splits a reply means to split it).
+    boost::system::error_code ec;
+    socket.set_option(tcp::no_delay(true), ec);
+  }
   void send(std::string_view bytes) override {
     boost::system::error_code ec;
     asio::write(socket, asio::buffer(bytes.data(), bytes.size()), ec);

@@ -349,3 +349,32 @@ TEST_CASE("after a malformed reply the reader stays failed until reset", "[resp]
   REQUIRE(ok->has_value());
   CHECK((*ok)->is_ok());
 }
+
+TEST_CASE("missing() is what the next reply certainly still needs, never more", "[resp]") {
+  RespReader reader;
+  CHECK(reader.missing() == 1);  // nothing yet: at least a byte
+  reader.feed("$1");
+  CHECK(reader.missing() == 1);  // the length is not known until its CRLF
+  reader.feed("0\r\n");
+  CHECK(reader.missing() == 12);  // ten bytes of payload and the CRLF
+  reader.feed("0123456789\r");
+  CHECK(reader.missing() == 1);
+  reader.feed("\n");
+  CHECK(reader.missing() == 1);  // complete: nothing is owed
+  auto bulk = reader.next();
+  REQUIRE(bulk.has_value());
+  REQUIRE(bulk->has_value());
+  CHECK((*bulk)->text == "0123456789");
+
+  // Simple strings, errors and the null bulk end at a CRLF nobody can count on.
+  for (const char* start : {"+O", "-ERR x", "$-1\r", "$"}) {
+    RespReader partial;
+    partial.feed(start);
+    CHECK(partial.missing() == 1);
+  }
+  // A length past the bulk limit is for next() to refuse, not a reason to wait.
+  RespReader huge(100);
+  huge.feed("$1000\r\n");
+  CHECK(huge.missing() == 1);
+  CHECK_FALSE(huge.next().has_value());
+}
