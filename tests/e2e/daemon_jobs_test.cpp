@@ -41,6 +41,9 @@ TEST_CASE("a throwing job is FAILed with the exception's type, message and a ret
   auto j = job("throw", {"x"});
   REQUIRE(producer->push(j));
   REQUIRE(server.wait_for([](const TestServer::Stats& s) { return s.failures >= 1; }, kDeadline));
+  for (const auto& record : server.command_log()) {
+    if (record.verb == "FAIL") UNSCOPED_INFO("the daemon sent: " << record.line);
+  }
   auto retries = server.retry_jobs();
   REQUIRE(retries.size() == 1);
   auto failed = faktory::Job::parse(retries.front());
@@ -48,13 +51,44 @@ TEST_CASE("a throwing job is FAILed with the exception's type, message and a ret
   REQUIRE(failed->failure);
   CHECK(failed->failure->errtype == "std::runtime_error");
   CHECK(failed->failure->message == "boom: [\"x\"]");
-  // README "Jobs": failure → FAIL with errtype, message and backtrace.
+  // README "Jobs": failure → FAIL with errtype, message and backtrace. A C++ exception carries
+  // no stack, so the host sends one line naming the jobtype, the plugin and its file.
+  const auto plugin_file =
+      fs::path(FACTOTUM_BINARY_DIR "/tests/e2e-plugins/e2e_jobs.so").lexically_normal();
+  CHECK(failed->failure->backtrace ==
+        std::vector<std::string>{"in jobtype 'throw' of plugin 'e2e_jobs' 1.0.0 (" +
+                                 plugin_file.string() + ")"});
+  CHECK(server.ack_count(j.jid) == 0);
+  CHECK(server.fail_count(j.jid) == 1);
+  daemon.process().signal(SIGTERM);
+  CHECK(daemon.process().wait_exit(kDeadline) == 0);
+}
+
+TEST_CASE("a job failing with JobFailure is FAILed with its errtype, message and backtrace") {
+  TestServer server(quick_server_options());
+  Daemon daemon(server, {});
+  daemon.start();
+  auto producer = producer_for(server);
+  auto j = job("fail_with_details", {7});
+  REQUIRE(producer->push(j));
+  REQUIRE(server.wait_for([](const TestServer::Stats& s) { return s.failures >= 1; }, kDeadline));
   for (const auto& record : server.command_log()) {
     if (record.verb == "FAIL") UNSCOPED_INFO("the daemon sent: " << record.line);
   }
-  CHECK(!failed->failure->backtrace.empty());
+  auto retries = server.retry_jobs();
+  REQUIRE(retries.size() == 1);
+  auto failed = faktory::Job::parse(retries.front());
+  REQUIRE(failed);
+  CHECK(failed->jid == j.jid);
+  REQUIRE(failed->failure);
+  CHECK(failed->failure->errtype == "CardDeclined");
+  CHECK(failed->failure->message == "card declined: [7]");
+  // The plugin's own lines, in order and unchanged (the leading spaces too): no fallback line.
+  CHECK(failed->failure->backtrace == std::vector<std::string>{"at charge (billing.cpp:42)",
+                                                               "  at checkout (shop.cpp:7)",
+                                                               "at main (main.cpp:3)"});
   CHECK(server.ack_count(j.jid) == 0);
-  CHECK(daemon.wait_for_log("job failed"));
+  CHECK(server.fail_count(j.jid) == 1);
   daemon.process().signal(SIGTERM);
   CHECK(daemon.process().wait_exit(kDeadline) == 0);
 }
