@@ -13,8 +13,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <random>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -148,6 +150,48 @@ inline std::vector<std::string> lines_of(std::string_view text) {
     text.remove_prefix(nl + 1);
   }
   return lines;
+}
+
+// How many `verb` commands the server has received from anyone. BEATs come every
+// heartbeat_interval: waiting for more of them lets time pass as a condition, not a sleep.
+inline std::size_t count_commands(const TestServer& server, std::string_view verb) {
+  std::size_t n = 0;
+  for (const auto& record : server.command_log()) n += record.verb == verb;
+  return n;
+}
+
+// The connections on which the daemon `wid` has sent `verb` ("" = any command).
+inline std::set<std::uint64_t> connections_of(const TestServer& server, std::string_view wid,
+                                              std::string_view verb = {}) {
+  std::set<std::uint64_t> ids;
+  for (const auto& record : server.command_log()) {
+    if (record.wid == wid && (verb.empty() || record.verb == verb)) {
+      ids.insert(record.connection_id);
+    }
+  }
+  return ids;
+}
+
+// Checks `log` from index `from` on, a point after the daemon `wid` was told to stop fetching
+// (quiet, terminate): a FETCH already sent then is never abandoned (DESIGN.md §3, PROTOCOL.md
+// §0.15), so each of its connections may show that one FETCH, only as its first command after
+// `from`, and after it nothing but END; any other FETCH is a new one. Meant for a window in
+// which no job is queued (a FETCH in flight that delivered one would be followed by its ACK).
+inline void check_no_new_fetch(const std::vector<TestServer::CommandRecord>& log, std::size_t from,
+                               std::string_view wid) {
+  std::map<std::uint64_t, std::vector<std::string>> verbs_by_connection;
+  for (std::size_t i = from; i < log.size(); ++i) {
+    if (log[i].wid == wid) verbs_by_connection[log[i].connection_id].push_back(log[i].verb);
+  }
+  for (const auto& [id, verbs] : verbs_by_connection) {
+    std::string seen;
+    for (const auto& verb : verbs) seen += verb + " ";
+    INFO("connection " << id << " after the stop: " << seen);
+    for (std::size_t k = 1; k < verbs.size(); ++k) CHECK(verbs[k] != "FETCH");
+    if (verbs.front() == "FETCH") {
+      for (std::size_t k = 1; k < verbs.size(); ++k) CHECK(verbs[k] == "END");
+    }
+  }
 }
 
 // A producer connection to push jobs with.

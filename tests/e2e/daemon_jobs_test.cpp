@@ -4,7 +4,11 @@
 
 #include "faktory/job.hpp"
 
+#include <boost/json/parse.hpp>
+
+#include <algorithm>
 #include <csignal>
+#include <set>
 
 using namespace factotum;
 using namespace factotum::testing;
@@ -41,6 +45,9 @@ TEST_CASE("a throwing job is FAILed with the exception's type, message and a ret
   auto j = job("throw", {"x"});
   REQUIRE(producer->push(j));
   REQUIRE(server.wait_for([](const TestServer::Stats& s) { return s.failures >= 1; }, kDeadline));
+  for (const auto& record : server.command_log()) {
+    if (record.verb == "FAIL") UNSCOPED_INFO("the daemon sent: " << record.line);
+  }
   auto retries = server.retry_jobs();
   REQUIRE(retries.size() == 1);
   auto failed = faktory::Job::parse(retries.front());
@@ -48,13 +55,44 @@ TEST_CASE("a throwing job is FAILed with the exception's type, message and a ret
   REQUIRE(failed->failure);
   CHECK(failed->failure->errtype == "std::runtime_error");
   CHECK(failed->failure->message == "boom: [\"x\"]");
-  // README "Jobs": failure → FAIL with errtype, message and backtrace.
+  // README "Jobs": failure → FAIL with errtype, message and backtrace. A C++ exception carries
+  // no stack, so the host sends one line naming the jobtype, the plugin and its file.
+  const auto plugin_file =
+      fs::path(FACTOTUM_BINARY_DIR "/tests/e2e-plugins/e2e_jobs.so").lexically_normal();
+  CHECK(failed->failure->backtrace ==
+        std::vector<std::string>{"in jobtype 'throw' of plugin 'e2e_jobs' 1.0.0 (" +
+                                 plugin_file.string() + ")"});
+  CHECK(server.ack_count(j.jid) == 0);
+  CHECK(server.fail_count(j.jid) == 1);
+  daemon.process().signal(SIGTERM);
+  CHECK(daemon.process().wait_exit(kDeadline) == 0);
+}
+
+TEST_CASE("a job failing with JobFailure is FAILed with its errtype, message and backtrace") {
+  TestServer server(quick_server_options());
+  Daemon daemon(server, {});
+  daemon.start();
+  auto producer = producer_for(server);
+  auto j = job("fail_with_details", {7});
+  REQUIRE(producer->push(j));
+  REQUIRE(server.wait_for([](const TestServer::Stats& s) { return s.failures >= 1; }, kDeadline));
   for (const auto& record : server.command_log()) {
     if (record.verb == "FAIL") UNSCOPED_INFO("the daemon sent: " << record.line);
   }
-  CHECK(!failed->failure->backtrace.empty());
+  auto retries = server.retry_jobs();
+  REQUIRE(retries.size() == 1);
+  auto failed = faktory::Job::parse(retries.front());
+  REQUIRE(failed);
+  CHECK(failed->jid == j.jid);
+  REQUIRE(failed->failure);
+  CHECK(failed->failure->errtype == "CardDeclined");
+  CHECK(failed->failure->message == "card declined: [7]");
+  // The plugin's own lines, in order and unchanged (the leading spaces too): no fallback line.
+  CHECK(failed->failure->backtrace == std::vector<std::string>{"at charge (billing.cpp:42)",
+                                                               "  at checkout (shop.cpp:7)",
+                                                               "at main (main.cpp:3)"});
   CHECK(server.ack_count(j.jid) == 0);
-  CHECK(daemon.wait_for_log("job failed"));
+  CHECK(server.fail_count(j.jid) == 1);
   daemon.process().signal(SIGTERM);
   CHECK(daemon.process().wait_exit(kDeadline) == 0);
 }
@@ -78,21 +116,46 @@ TEST_CASE("a job whose jobtype no plugin handles is FAILed as UnknownJobtype") {
 TEST_CASE("strict queues are drained in order") {
   TestServer server(quick_server_options());
   auto producer = producer_for(server);
-  for (int i = 0; i < 20; ++i) REQUIRE(producer->push(job("ok", {i}, "low")));
-  for (int i = 0; i < 20; ++i) REQUIRE(producer->push(job("ok", {i}, "high")));
+  std::set<std::string> low_jids;
+  std::set<std::string> high_jids;
+  for (int i = 0; i < 20; ++i) {
+    auto j = job("ok", {i}, "low");
+    low_jids.insert(j.jid);
+    REQUIRE(producer->push(j));
+  }
+  for (int i = 0; i < 20; ++i) {
+    auto j = job("ok", {i}, "high");
+    high_jids.insert(j.jid);
+    REQUIRE(producer->push(j));
+  }
   Daemon::Settings settings;
   settings.concurrency = 1;
   settings.queues = "[high, low]";
   Daemon daemon(server, settings);
   daemon.start();
   REQUIRE(server.wait_for([](const TestServer::Stats& s) { return s.processed >= 40; }, kDeadline));
-  // With one processor, every "high" job was fetched before any "low" one.
+  const auto log = server.command_log();
+  // One processor, asking for high before low every time.
   std::vector<std::string> fetched;
-  for (const auto& record : server.command_log()) {
+  for (const auto& record : log) {
     if (record.verb == "FETCH") fetched.push_back(record.line);
   }
   REQUIRE(fetched.size() >= 40);
   for (const auto& line : fetched) CHECK(line == "FETCH high low");
+  // What the server saw finish: every high job ACKed before any low one.
+  std::vector<std::string> acked;  // "high" / "low", in the order of the ACKs
+  for (const auto& record : log) {
+    if (record.verb != "ACK") continue;
+    const auto body = boost::json::parse(std::string_view(record.line).substr(4));
+    const std::string jid(body.at("jid").as_string());
+    INFO(record.line);
+    REQUIRE((high_jids.count(jid) + low_jids.count(jid)) == 1);
+    acked.push_back(high_jids.count(jid) ? "high" : "low");
+  }
+  REQUIRE(acked.size() == 40);
+  const auto first_low = std::find(acked.begin(), acked.end(), "low");
+  CHECK(first_low - acked.begin() == 20);
+  CHECK(std::count(first_low, acked.end(), "high") == 0);
   daemon.process().signal(SIGTERM);
   CHECK(daemon.process().wait_exit(kDeadline) == 0);
 }

@@ -56,11 +56,7 @@ TEST_CASE("the server dropping every connection and refusing reconnects loses no
   // A job whose FETCH reply is still on its way to the daemon looks the same as a lost one for
   // a moment, so "settled" must still hold after time has passed: after one more heartbeat
   // (a condition on the server, not a sleep), anything in transit has long been started.
-  const auto beats = [&] {
-    std::size_t n = 0;
-    for (const auto& record : server.command_log()) n += record.verb == "BEAT";
-    return n;
-  };
+  const auto beats = [&] { return count_commands(server, "BEAT"); };
   bool all_settled =
       server.wait_for([&](const TestServer::Stats&) { return settled(); }, kDeadline);
   if (all_settled) {
@@ -100,16 +96,53 @@ TEST_CASE("the server dropping every connection and refusing reconnects loses no
 
 TEST_CASE("the server's quiet stops fetching and its terminate stops the daemon") {
   TestServer server(quick_server_options());
-  Daemon daemon(server, {});
+  Daemon daemon(server, {});  // concurrency 4
   daemon.start();
+  // Fetching before the quiet: each processor has sent FETCHes on its own connection.
   REQUIRE(server.wait_for(
-      [&](const TestServer::Stats&) { return server.worker_state(daemon.wid()).has_value(); },
+      [&](const TestServer::Stats&) {
+        return connections_of(server, daemon.wid(), "FETCH").size() == 4;
+      },
       kDeadline));
+
   server.set_worker_state(daemon.wid(), "quiet");
-  REQUIRE(daemon.wait_for_log("asked this worker to be quiet"));
+  // Only a synchronisation point: from here on the daemon knows it is quiet.
+  REQUIRE(daemon.wait_for_log("the Faktory server asked this worker to be quiet"));
+  const auto quiet_at = server.command_log().size();
+  // The processors END their connections once their last FETCH has returned, so the
+  // heartbeat's is the only one left and no FETCH of this worker is pending any more.
+  REQUIRE(
+      server.wait_for([](const TestServer::Stats& s) { return s.connections == 1; }, kDeadline));
+  check_no_new_fetch(server.command_log(), quiet_at, daemon.wid());
+
+  // A job pushed while quiet stays queued across two more heartbeats: not a single FETCH.
+  const auto idle_at = server.command_log().size();
+  auto later = job("ok");
+  server.push_job(later.serialize());
+  const auto beats_before = count_commands(server, "BEAT");
+  REQUIRE(server.wait_for(
+      [&](const TestServer::Stats&) { return count_commands(server, "BEAT") >= beats_before + 2; },
+      kDeadline));
+  {
+    const auto log = server.command_log();
+    for (std::size_t i = idle_at; i < log.size(); ++i) {
+      INFO(log[i].line);
+      CHECK(log[i].verb != "FETCH");
+    }
+  }
+  CHECK(server.stats().queues.at("default") == 1);
+  CHECK(!daemon.process().wait_exit(std::chrono::milliseconds(0)));
+
   server.set_worker_state(daemon.wid(), "terminate");
-  REQUIRE(daemon.wait_for_log("asked this worker to stop"));
   CHECK(daemon.process().wait_exit(kDeadline) == 0);
+  const auto log = server.command_log();
+  for (std::size_t i = idle_at; i < log.size(); ++i) {
+    INFO(log[i].line);
+    CHECK(log[i].verb != "FETCH");
+  }
+  CHECK(server.stats().queues.at("default") == 1);
+  CHECK(server.ack_count(later.jid) == 0);
+  CHECK(server.working_jids().empty());
 }
 
 TEST_CASE("a reaped worker registers again and keeps working") {

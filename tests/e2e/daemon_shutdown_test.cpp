@@ -84,11 +84,7 @@ TEST_CASE("TSTP stops fetching, the job in flight finishes, the worker keeps hea
   auto later = job("ok");
   REQUIRE(producer->push(later));
   // Time passes: wait for two more heartbeats; the pushed job must still be queued.
-  const auto beats = [&] {
-    std::size_t n = 0;
-    for (const auto& r : server.command_log()) n += r.verb == "BEAT";
-    return n;
-  };
+  const auto beats = [&] { return count_commands(server, "BEAT"); };
   const auto beats_before = beats();
   REQUIRE(server.wait_for([&](const TestServer::Stats&) { return beats() >= beats_before + 2; },
                           kDeadline));

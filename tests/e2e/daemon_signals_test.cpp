@@ -51,13 +51,7 @@ TEST_CASE("HUP logs that reload is not supported and changes nothing") {
   daemon.start();
   // Every daemon connection has been used once: four processors FETCHing, one heartbeat.
   const auto daemon_connections = [&](std::string_view verb) {
-    std::set<std::uint64_t> ids;
-    for (const auto& record : server.command_log()) {
-      if (record.wid == daemon.wid() && (verb.empty() || record.verb == verb)) {
-        ids.insert(record.connection_id);
-      }
-    }
-    return ids;
+    return connections_of(server, daemon.wid(), verb);
   };
   REQUIRE(server.wait_for(
       [&](const TestServer::Stats&) {

@@ -30,6 +30,9 @@ struct factotum_job {
   std::string payload = "{}";
   int retries = 0;
   std::atomic<bool> cancelled{false};
+  // How many times the plugin asked job_cancelled: a test sees from it that the job is running
+  // (and polling) before it cancels, instead of guessing with a sleep.
+  mutable std::atomic<int> cancelled_polls{0};
 
   // Filled by job_fail.
   int fail_calls = 0;
@@ -169,7 +172,10 @@ class FakeHost {
       job->backtrace = view(backtrace);
       return FACTOTUM_OK;
     };
-    a.job_cancelled = [](const factotum_job* job) { return int32_t{job->cancelled ? 1 : 0}; };
+    a.job_cancelled = [](const factotum_job* job) {
+      ++job->cancelled_polls;
+      return int32_t{job->cancelled ? 1 : 0};
+    };
     a.job_next = [](factotum_job* job) -> factotum_status {
       const std::size_t here = job->depth;
       if (here >= self().middleware.size() || job->next_called[here]) return FACTOTUM_ESTATE;

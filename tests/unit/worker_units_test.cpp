@@ -36,19 +36,41 @@ TEST_CASE("weighted queues come first in proportion to their weight, all listed 
 }
 
 TEST_CASE("back-off grows exponentially with jitter up to its cap and resets") {
-  Backoff backoff(7, 100ms, 2s);
-  std::chrono::milliseconds previous_ceiling = 100ms;
-  for (int attempt = 0; attempt < 12; ++attempt) {
-    const auto ceiling = std::min<std::chrono::milliseconds>(2000ms, 100ms * (1 << attempt));
+  constexpr auto kInitial = 100ms;
+  constexpr auto kCap = 2s;
+  Backoff backoff(7, kInitial, kCap);
+
+  // Doubling: attempt k waits in [d/2, d] with d = 100 ms << k, until d reaches the cap
+  // (100, 200, 400, 800, 1600 ms).
+  std::chrono::milliseconds d = kInitial;
+  int attempt = 0;
+  for (; d < kCap; ++attempt, d *= 2) {
+    INFO("attempt " << attempt);
     const auto wait = backoff.next();
-    CHECK(wait >= ceiling / 2);
-    CHECK(wait <= ceiling);
-    previous_ceiling = ceiling;
+    CHECK(wait >= d / 2);
+    CHECK(wait <= d);
   }
-  CHECK(previous_ceiling == 2s);
-  CHECK(backoff.attempts() == 12);
+
+  // Past the cap (d would be 3.2 s, 6.4 s, ... and beyond any shift limit) every wait lands in
+  // [cap/2, cap]: the cap replaces d, it does not merely clip the wait (clipping would give
+  // exactly the cap almost every time), and jitter keeps the waits apart.
+  std::set<std::chrono::milliseconds::rep> capped_waits;
+  for (; attempt < 80; ++attempt) {
+    INFO("attempt " << attempt);
+    const auto wait = backoff.next();
+    CHECK(wait >= kCap / 2);
+    CHECK(wait <= kCap);
+    capped_waits.insert(wait.count());
+  }
+  CHECK(capped_waits.size() > 10);
+  CHECK(backoff.attempts() == 80);
+
+  // reset(): the next wait is back in the first attempt's range.
   backoff.reset();
-  CHECK(backoff.next() <= 100ms);
+  CHECK(backoff.attempts() == 0);
+  const auto first = backoff.next();
+  CHECK(first >= kInitial / 2);
+  CHECK(first <= kInitial);
 }
 
 TEST_CASE("VmRSS is read as a number of kB") {

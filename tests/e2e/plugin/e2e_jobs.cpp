@@ -45,6 +45,14 @@ FACTOTUM_PLUGIN("e2e_jobs", "1.0.0", [](factotum::Registrar& r) {
   r.jobtype("throw", [](factotum::Job& job) {
     throw std::runtime_error("boom: " + std::string(job.args_json()));
   });
+  // Fails through factotum::JobFailure with an errtype, message and backtrace of its own: the
+  // tests check that the server receives exactly these, the backtrace line by line.
+  r.jobtype("fail_with_details", [](factotum::Job& job) {
+    throw factotum::JobFailure("CardDeclined", "card declined: " + std::string(job.args_json()),
+                               "at charge (billing.cpp:42)\n"
+                               "  at checkout (shop.cpp:7)\n"
+                               "at main (main.cpp:3)");
+  });
   // Pushes a follow-up "ok" job on the "followup" queue through the daemon's producer pool.
   r.jobtype("chain", [](factotum::Job& job) {
     const std::string jid = factotum::push_job(R"({"jobtype":"ok","queue":"followup","args":[]})");
