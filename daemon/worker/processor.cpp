@@ -1,7 +1,7 @@
 #include "worker/processor.hpp"
 
 #include "faktory/job.hpp"
-// SALVAGE-PENDING #include "faktory/job_salvage.hpp"
+#include "faktory/job_salvage.hpp"
 #include "service/log.hpp"
 #include "worker/deadline_watch.hpp"
 #include "worker/job_deadline.hpp"
@@ -239,10 +239,7 @@ std::optional<Processor::Report> Processor::invalid_job(const std::string& paylo
   // Every job the server hands over must end ACKed or FAILed: recover the jid with a lenient
   // scan and FAIL it, so the operator sees why instead of a job that silently waits out its
   // reservation on every retry.
-  struct S {
-    std::string jid, jobtype, problem;
-  };
-  std::optional<S> salvaged;  // SALVAGE-PENDING faktory::salvage_job(payload, error);
+  auto salvaged = faktory::salvage_job(payload, error);
   if (!salvaged) {
     Log::error(
         "the server sent a job that cannot be run and has no jid to FAIL it by; it stays "

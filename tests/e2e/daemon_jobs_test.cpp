@@ -198,3 +198,27 @@ TEST_CASE("a job can push a follow-up job through the daemon") {
   daemon.process().signal(SIGTERM);
   CHECK(daemon.process().wait_exit(kDeadline) == 0);
 }
+
+TEST_CASE("a job the daemon cannot parse is FAILed as InvalidJob saying why, not left reserved") {
+  // A real Faktory accepts args nested up to 10000 levels (Go's decoder); factotum's job
+  // parser stops at 256.
+  TestServer server(quick_server_options());
+  Daemon daemon(server, {});
+  daemon.start();
+  const std::string deep = std::string(5000, '[') + std::string(5000, ']');
+  const std::string jid = "deep0123456789ab";
+  server.push_job(R"({"jid":")" + jid + R"(","jobtype":"ok","queue":"default","retry":3,"args":[)" +
+                  deep + "]}");
+  REQUIRE(server.wait_for([&](const TestServer::Stats&) { return server.fail_count(jid) == 1; },
+                          kDeadline));
+  CHECK(server.ack_count(jid) == 0);
+  const auto stats = server.stats();
+  CHECK(stats.working == 0);
+  const auto retries = server.retry_jobs();
+  REQUIRE(retries.size() == 1);
+  // The retry entry itself is as deep: find the failure's fields by text.
+  CHECK(retries.front().find(R"("errtype":"InvalidJob")") != std::string::npos);
+  CHECK(retries.front().find("nests deeper than 256 levels") != std::string::npos);
+  daemon.process().signal(SIGTERM);
+  CHECK(daemon.process().wait_exit(kDeadline) == 0);
+}
