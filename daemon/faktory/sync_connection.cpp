@@ -298,8 +298,8 @@ SyncConnection::Step SyncConnection::tls_step(int result, const During& during) 
 
 template <class Attempt>
 Result<std::size_t> SyncConnection::retry(Io io, Attempt attempt, const During& during,
-                                          Clock::time_point deadline) {
-  bool waited = false;  // a first attempt needs no poll: the bytes may well be there already
+                                          Clock::time_point deadline, bool poll_first) {
+  bool poll_next = poll_first;
   for (;;) {
     const auto now = Clock::now();
     if (now >= deadline) return timed_out(during.text());
@@ -307,9 +307,11 @@ Result<std::size_t> SyncConnection::retry(Io io, Attempt attempt, const During& 
     bio_errno_ = 0;
     bio_eof_ = false;
     // With less time left than the socket's own timeout, a blocking call could overshoot the
-    // deadline: poll for exactly what is left, then move bytes without blocking.
-    if (deadline - now < kSocketTimeout) {
-      if (waited && !wait_until_ready(io, deadline)) return timed_out(during.text());
+    // deadline: poll for exactly what is left, then move bytes without blocking. (A first
+    // attempt needs no poll: the bytes may well be there already.)
+    const bool near_deadline = deadline - now < kSocketTimeout;
+    if (poll_next || near_deadline) {
+      if (poll_next && !wait_until_ready(io, deadline)) return timed_out(during.text());
       io_flags_ = MSG_DONTWAIT;
     }
     Step step = attempt();
@@ -325,14 +327,14 @@ Result<std::size_t> SyncConnection::retry(Io io, Attempt attempt, const During& 
         io = Io::write;
         break;
     }
-    waited = true;
+    poll_next = poll_first || near_deadline;
   }
 }
 
 Result<void> SyncConnection::handshake(Clock::time_point deadline) {
   const During during{"in the TLS handshake", {}};
   auto shaken = retry(
-      Io::write, [&] { return tls_step(SSL_connect(ssl_), during); }, during, deadline);
+      Io::write, [&] { return tls_step(SSL_connect(ssl_), during); }, during, deadline, false);
   if (!shaken) return shaken.error();
   return {};
 }
@@ -341,8 +343,13 @@ Result<std::size_t> SyncConnection::transfer(Io io, char* data, std::size_t size
                                              std::string_view what, Clock::time_point deadline) {
   const During during{io == Io::read ? "waiting for the reply to " : "sending ", what};
   if (ssl_ == nullptr) {
+    // With a low-water mark above 1, wait in poll(), which wakes once that many bytes are
+    // queued, then read them without blocking. A blocking recv() would copy what is there,
+    // sleep for the rest, and not be woken until the bytes it had not copied reached the mark
+    // by themselves: a stall until the socket's timeout.
+    const bool poll_first = io == Io::read && low_water_ > 1;
     return retry(
-        io, [&] { return socket_step(io, data, size, during); }, during, deadline);
+        io, [&] { return socket_step(io, data, size, during); }, during, deadline, poll_first);
   }
   const int chunk = static_cast<int>(std::min<std::size_t>(size, INT_MAX));
   return retry(
@@ -351,7 +358,7 @@ Result<std::size_t> SyncConnection::transfer(Io io, char* data, std::size_t size
         return tls_step(io == Io::read ? SSL_read(ssl_, data, chunk) : SSL_write(ssl_, data, chunk),
                         during);
       },
-      during, deadline);
+      during, deadline, false);
 }
 
 Result<void> SyncConnection::write(std::string_view bytes, std::string_view what,
@@ -392,8 +399,12 @@ Result<Reply> SyncConnection::read_reply(std::string_view what, Clock::time_poin
       return err;
     }
     if (*next) return std::move(**next);
+    // Plain TCP only: TLS records carry their own framing, and OpenSSL may hold part of a
+    // record already, so a mark counted in reply bytes could ask for more than will come.
     const std::size_t buffered = reader_.buffered();
-    set_low_water(std::max(reader_.missing(), at_least > buffered ? at_least - buffered : 1));
+    set_low_water(ssl_ != nullptr
+                      ? 1
+                      : std::max(reader_.missing(), at_least > buffered ? at_least - buffered : 1));
     auto space = reader_.prepare(kReadChunk);
     auto got = transfer(Io::read, space.data(), space.size(), what, deadline);
     if (!got) {

@@ -11,9 +11,9 @@
 // and a report's reply and the next FETCH's come one after the other, so a reply often arrives
 // in several TCP segments. Before blocking, the connection sets the socket's low-water mark
 // (SO_RCVLOWAT) to the number of bytes it certainly needs — the rest of a bulk string whose
-// header is in, or what the caller says the replies take at least — so the kernel wakes the
-// thread once for them instead of once per segment. (A syscall when the mark changes costs a
-// fraction of a wake-up.)
+// header is in, or what the caller says the replies take at least — and waits for them in
+// poll(), so the kernel wakes the thread once for them instead of once per segment. (The
+// syscalls cost a fraction of a wake-up.) Plain TCP only; TLS reads wake per record.
 // TLS runs on the same socket through OpenSSL with a BIO that sends with MSG_NOSIGNAL, so a
 // peer that has gone away is an error, never a SIGPIPE.
 //
@@ -82,9 +82,10 @@ class SyncConnection {
   // The TLS handshake, with the same deadline rules.
   Result<void> handshake(Clock::time_point deadline);
   // Runs `attempt` until it makes progress, fails or the deadline passes; see the header.
+  // `poll_first`: wait in poll() before every attempt (which then does not block).
   template <class Attempt>
   Result<std::size_t> retry(Io io, Attempt attempt, const During& during,
-                            Clock::time_point deadline);
+                            Clock::time_point deadline, bool poll_first);
   Step socket_step(Io io, char* data, std::size_t size, const During& during);
   Step tls_step(int result, const During& during);
   // Waits until the socket is ready for `io`; false when the deadline passed first.
