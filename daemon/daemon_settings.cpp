@@ -40,6 +40,7 @@ std::shared_ptr<const worker::WorkerSettings> make_worker_settings(const config:
   }
   settings->shutdown_timeout = config.worker.shutdown_timeout;
   settings->heartbeat_interval = config.worker.heartbeat_interval;
+  settings->batch_scheduling = config.worker.cpu_scheduling == config::CpuScheduling::batch;
   for (const auto& [jobtype, options] : config.jobtypes) {
     if (options.timeout) settings->jobtype_timeouts.emplace(jobtype, *options.timeout);
   }

@@ -29,6 +29,10 @@ std::string_view to_string(QueueMode mode) noexcept {
   return mode == QueueMode::weighted ? "weighted" : "strict";
 }
 
+std::string_view to_string(CpuScheduling scheduling) noexcept {
+  return scheduling == CpuScheduling::batch ? "batch" : "normal";
+}
+
 std::map<std::string, std::string> PluginsConfig::config_json() const {
   std::map<std::string, std::string> out;
   for (const auto& [name, plugin] : settings) out.emplace(name, plugin.json);

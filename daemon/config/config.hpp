@@ -110,6 +110,13 @@ struct Queue {
   unsigned weight = 1;  // 1 in strict mode
 };
 
+// How processor threads are scheduled (worker.cpu_scheduling).
+enum class CpuScheduling {
+  batch,   // SCHED_BATCH: a woken processor does not preempt what runs; the same CPU share
+  normal,  // SCHED_OTHER, like any thread
+};
+std::string_view to_string(CpuScheduling scheduling) noexcept;
+
 struct WorkerConfig {
   unsigned concurrency = 10;
   ValueSource concurrency_source = ValueSource::default_value;
@@ -119,6 +126,7 @@ struct WorkerConfig {
   std::chrono::milliseconds shutdown_timeout{std::chrono::seconds(25)};
   std::chrono::milliseconds heartbeat_interval{std::chrono::seconds(15)};  // 5 s .. 60 s
   std::string wid;  // empty: generated at start
+  CpuScheduling cpu_scheduling = CpuScheduling::batch;
 };
 
 // One plugin's `plugins.config.<name>` subtree.

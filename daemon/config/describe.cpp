@@ -90,6 +90,7 @@ std::string describe(const Config& c) {
   line("  shutdown_timeout: " + format_duration(w.shutdown_timeout));
   line("  heartbeat_interval: " + format_duration(w.heartbeat_interval));
   line("  wid: " + (w.wid.empty() ? std::string("(generated at start)") : w.wid));
+  line("  cpu_scheduling: " + std::string(to_string(w.cpu_scheduling)));
 
   const PluginsConfig& p = c.plugins;
   line("plugins:");

@@ -28,7 +28,9 @@ constexpr std::string_view kTopKeys[] = {"faktory",    "worker",  "plugins", "jo
 constexpr std::string_view kFaktoryKeys[] = {"url", "password", "password_file", "tls"};
 constexpr std::string_view kTlsKeys[] = {"ca_file", "cert_file", "key_file", "verify"};
 constexpr std::string_view kWorkerKeys[] = {
-    "concurrency", "queues", "labels", "shutdown_timeout", "heartbeat_interval", "wid"};
+    "concurrency",        "queues", "labels",        "shutdown_timeout",
+    "heartbeat_interval", "wid",    "cpu_scheduling"};
+constexpr std::string_view kCpuSchedulings[] = {"batch", "normal"};
 constexpr std::string_view kPluginsKeys[] = {"directories", "strict_permissions", "fatal_errors",
                                              "config"};
 constexpr std::string_view kJobtypeKeys[] = {"timeout"};
@@ -449,6 +451,17 @@ class Loader {
                 }
                 if (has_space_or_control(w.wid)) {
                   fail(value, path, quote(w.wid) + " contains whitespace or control characters");
+                }
+              } else if (key == "cpu_scheduling") {
+                const std::string text = string(k, value, path);
+                if (text == "batch") {
+                  w.cpu_scheduling = CpuScheduling::batch;
+                } else if (text == "normal") {
+                  w.cpu_scheduling = CpuScheduling::normal;
+                } else {
+                  fail(value, path,
+                       "unknown CPU scheduling " + quote(text) +
+                           suggestion_suffix(text, kCpuSchedulings));
                 }
               }
             });

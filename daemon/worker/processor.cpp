@@ -9,6 +9,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <pthread.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <random>
@@ -106,6 +107,16 @@ void Processor::run() {
 void Processor::refresh_settings() {
   if (!context_.settings.refresh(settings_, settings_version_)) return;
   if (!order_ || order_->selection() != settings_->queues) order_.emplace(settings_->queues, seed_);
+  if (batch_scheduling_ != settings_->batch_scheduling) {
+    // Allowed without privileges (SCHED_OTHER ↔ SCHED_BATCH). Should a sandbox refuse it,
+    // the thread keeps the default policy: a matter of speed, not of correctness.
+    const sched_param priority{};
+    if (::pthread_setschedparam(::pthread_self(),
+                                settings_->batch_scheduling ? SCHED_BATCH : SCHED_OTHER,
+                                &priority) == 0) {
+      batch_scheduling_ = settings_->batch_scheduling;
+    }
+  }
 }
 
 bool Processor::connection_outdated() const noexcept {

@@ -114,6 +114,7 @@ class Processor {
   std::shared_ptr<const faktory::ClientOptions> connection_;  // what client_ was built with
   std::optional<faktory::BlockingClient> client_;
   std::optional<QueueOrder> order_;
+  bool batch_scheduling_ = false;  // the thread's policy is SCHED_BATCH
   Backoff backoff_;
   Clock::time_point connected_since_{};
 

@@ -27,6 +27,11 @@ struct WorkerSettings {
   std::chrono::milliseconds heartbeat_interval{15000};
   // Per-jobtype job timeouts (jobtypes.<name>.timeout).
   std::map<std::string, std::chrono::milliseconds, std::less<>> jobtype_timeouts;
+  // Processor threads run as SCHED_BATCH (worker.cpu_scheduling: batch): the same CPU share
+  // as other threads, but a processor woken by a reply does not preempt what runs. On a
+  // machine it shares with the Faktory server, or with interactive services, that keeps a
+  // processor from preempting them on every reply it gets.
+  bool batch_scheduling = true;
   // A job's deadline is also kept this far before its reservation runs out, so the server
   // never re-runs a job a live worker still holds without being told (DESIGN.md §3).
   std::chrono::milliseconds reservation_margin{10000};

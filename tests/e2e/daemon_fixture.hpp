@@ -63,7 +63,8 @@ class Daemon {
     std::string heartbeat_interval = "5s";
     std::string log_level = "debug";
     std::string log_format = "text";
-    std::string extra;  // appended verbatim (e.g. "jobtypes:\n  sleep:\n    timeout: 1s\n")
+    std::string extra;         // appended verbatim (e.g. "jobtypes:\n  sleep:\n    timeout: 1s\n")
+    std::string worker_extra;  // more worker keys, each "  key: value\n"
     std::vector<std::string> env;  // "NAME=value" for the daemon's environment
     ChildProcess::Stderr stderr_mode = ChildProcess::Stderr::pipe;
   };
@@ -80,7 +81,8 @@ class Daemon {
         << "  shutdown_timeout: " << settings.shutdown_timeout << "\n"
         << "  heartbeat_interval: " << settings.heartbeat_interval << "\n"
         << "  wid: " << wid_ << "\n"
-        << "plugins:\n  directories: [" << FACTOTUM_BINARY_DIR "/tests/e2e-plugins]\n"
+        << settings.worker_extra << "plugins:\n  directories: ["
+        << FACTOTUM_BINARY_DIR "/tests/e2e-plugins]\n"
         << "logging:\n  level: " << settings.log_level << "\n"
         << "  format: " << settings.log_format << "\n"
         << settings.extra;

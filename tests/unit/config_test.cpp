@@ -101,6 +101,7 @@ TEST_CASE("an empty file gives every default", "[config][defaults]") {
     CHECK(c.worker.shutdown_timeout == 25s);
     CHECK(c.worker.heartbeat_interval == 15s);
     CHECK(c.worker.wid.empty());
+    CHECK(c.worker.cpu_scheduling == CpuScheduling::batch);
 
     CHECK(c.plugins.directories ==
           std::vector<fs::path>{"/usr/lib/factotum/plugins", "/usr/local/lib/factotum/plugins"});
@@ -370,7 +371,8 @@ TEST_CASE("unknown keys are errors with a did-you-mean", "[config][errors]") {
         "t.yaml:2:3: logging.Level: unknown key 'Level' in logging; did you mean 'level'?");
   CHECK(error_of("worker:\n  colour: blue\n") ==
         "t.yaml:2:3: worker.colour: unknown key 'colour' in worker; expected one of: "
-        "concurrency, queues, labels, shutdown_timeout, heartbeat_interval, wid");
+        "concurrency, queues, labels, shutdown_timeout, heartbeat_interval, wid, "
+        "cpu_scheduling");
   CHECK(error_of("server: x\n") ==
         "t.yaml:1:1: server: unknown top-level key 'server'; expected one of: faktory, worker, "
         "plugins, jobtypes, middleware, logging, metrics");
@@ -453,6 +455,18 @@ TEST_CASE("logging level and format are one of a fixed set", "[config][errors]")
         "t.yaml:2:11: logging.format: unknown log format 'xml'; expected one of: text, json");
   CHECK(parse("logging:\n  level: error\n").logging.level == LogLevel::error);
   CHECK(parse("logging:\n  level: warning\n").logging.level == LogLevel::warning);
+}
+
+TEST_CASE("worker.cpu_scheduling is batch or normal", "[config][errors]") {
+  CHECK(parse("worker:\n  cpu_scheduling: normal\n").worker.cpu_scheduling ==
+        CpuScheduling::normal);
+  CHECK(parse("worker:\n  cpu_scheduling: batch\n").worker.cpu_scheduling == CpuScheduling::batch);
+  CHECK(error_of("worker:\n  cpu_scheduling: bach\n") ==
+        "t.yaml:2:19: worker.cpu_scheduling: unknown CPU scheduling 'bach'; did you mean "
+        "'batch'?");
+  CHECK(error_of("worker:\n  cpu_scheduling: realtime\n") ==
+        "t.yaml:2:19: worker.cpu_scheduling: unknown CPU scheduling 'realtime'; expected one "
+        "of: batch, normal");
 }
 
 TEST_CASE("jobtype and plugin names are checked", "[config][errors]") {
@@ -860,6 +874,7 @@ TEST_CASE("config/factotum.yaml documents every key", "[config][files]") {
                           "shutdown_timeout:",
                           "heartbeat_interval:",
                           "wid:",
+                          "cpu_scheduling:",
                           "plugins:",
                           "directories:",
                           "strict_permissions:",
