@@ -129,7 +129,8 @@ int main(int argc, char** argv) {
                   << " jobs processed before the timeout\n";
         return 1;
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));  // polling a remote counter
+      // Polling a remote counter: every 10 ms keeps a benchmark's timing to 1% of a 1 s drain.
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   } else {
     return usage();
