@@ -22,9 +22,10 @@ std::shared_ptr<const worker::WorkerSettings> make_worker_settings(const config:
   if (connection->url.tls) {
     // Loading a trust store is costly: every connection of the process shares this one.
     auto context = faktory::TlsContext::create(connection->tls);
-    if (!context)
+    if (!context) {
       throw config::ConfigError({config.source.string(), 0, 0}, "faktory.tls",
                                 context.error().message);
+    }
     connection->tls_context = *context;
   }
   connection->identity = faktory::process_identity(wid, config.worker.labels);

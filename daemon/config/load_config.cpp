@@ -39,8 +39,8 @@ constexpr std::string_view kMetricsKeys[] = {"listen"};
 constexpr std::string_view kLogLevels[] = {"error", "warning", "info", "debug"};
 constexpr std::string_view kLogFormats[] = {"text", "json"};
 
-// A thousand job threads is already far past what one process should run; a bigger number is
-// almost certainly a typo (and each processor holds a Faktory connection).
+// A thousand processors (a thread and a Faktory connection each) is already far past what one
+// process should run; a bigger number is almost certainly a typo.
 constexpr unsigned kMaxConcurrency = 1000;
 constexpr unsigned kMaxQueueWeight = 10000;
 constexpr milliseconds kMaxShutdownTimeout = 24h;

@@ -4,6 +4,8 @@
 #include "faktory/sync_connection.hpp"
 #include "faktory/tls_context.hpp"
 
+#include <algorithm>
+
 namespace factotum::faktory {
 
 using Clock = std::chrono::steady_clock;
@@ -67,10 +69,12 @@ struct BlockingClient::Impl {
     both.reserve(report->size() + fetch_line->size());
     both += *report;
     both += *fetch_line;
-    const auto deadline = Clock::now() + options.command_timeout;
-    if (auto sent = send(both, verb, deadline); !sent) return sent.error();
+    const auto now = Clock::now();
+    if (auto sent = send(both, verb, now + options.command_timeout); !sent) return sent.error();
     // Wake once for the report's reply and the start of the FETCH's: at least "+OK\r\n"
-    // and "$-1\r\n" (an error reply is longer), 10 bytes.
+    // and "$-1\r\n" (an error reply is longer), 10 bytes. That wait includes the server's
+    // FETCH block, so it gets the FETCH's deadline, not the report's.
+    const auto deadline = now + std::max(options.command_timeout, options.fetch_timeout);
     auto reply = receive(verb, deadline, kShortestReply * 2);
     if (!reply) return reply.error();  // the connection is gone, and the FETCH with it
     fetch_pending = true;

@@ -1,6 +1,7 @@
 #include "faktory/commands.hpp"
 
 #include "faktory/quote.hpp"
+#include "service/text_cut.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
@@ -89,12 +90,22 @@ Result<std::string> fail(const FailArgs& args) {
   if (auto ok = check_jid("FAIL", args.jid); !ok) return ok.error();
   json::object body;
   body["jid"] = args.jid;
-  body["errtype"] = args.errtype;
-  body["message"] = args.message;
+  // The server keeps this much and drops the rest without a trace (PROTOCOL.md §5): cut here
+  // instead, where the cut can show in the Web UI.
+  body["errtype"] = text::cut_with_marker(args.errtype, kFailErrtypeBytes, text::kEllipsis);
+  body["message"] = text::cut_with_marker(
+      args.message, kFailMessageBytes,
+      std::string(text::kEllipsis) + " (truncated, " + text::human_size(args.message.size()) + ")");
   // Always an array: anything else is `-ERR invalid FAIL` (transcripts fact 8).
   json::array backtrace;
-  backtrace.reserve(args.backtrace.size());
-  for (const auto& frame : args.backtrace) backtrace.emplace_back(frame);
+  const bool all_fit = args.backtrace.size() <= kFailBacktraceLines;
+  const std::size_t kept = all_fit ? args.backtrace.size() : kFailBacktraceLines - 1;
+  backtrace.reserve(kept + 1);
+  for (std::size_t i = 0; i < kept; ++i) backtrace.emplace_back(args.backtrace[i]);
+  if (!all_fit) {
+    backtrace.emplace_back(std::string(text::kEllipsis) + " (" +
+                           std::to_string(args.backtrace.size() - kept) + " more lines)");
+  }
   body["backtrace"] = std::move(backtrace);
   return line("FAIL", json::serialize(body));
 }

@@ -23,6 +23,12 @@ Result<std::string> pushb(std::span<const Job> jobs);  // non-empty; each with r
 Result<std::string> fetch(std::span<const std::string> queues);
 Result<std::string> ack(std::string_view jid);
 
+// What a Faktory server keeps of a FAIL (F: manager/retry.go): fail() cuts longer fields to
+// these sizes itself, with a visible marker ("… (truncated, 1.2 KiB)", "… (12 more lines)").
+inline constexpr std::size_t kFailErrtypeBytes = 100;
+inline constexpr std::size_t kFailMessageBytes = 1000;
+inline constexpr std::size_t kFailBacktraceLines = 50;
+
 struct FailArgs {
   std::string jid;
   std::string errtype;  // empty → the server writes "unknown"

@@ -91,8 +91,9 @@ Result<Greeting> parse_greeting(const Reply& reply) {
     if (!n)
       return handshake_error("the greeting's iteration count 'i' is not an integer: " +
                              quote(body));
-    // Faktory picks 4000-8095 (PROTOCOL.md §3.1). The hash runs on the I/O thread: an absurd
-    // count from a broken or hostile server must not stall every connection for minutes.
+    // Faktory picks 4000-8095 (PROTOCOL.md §3.1). The hash runs on a processor's thread or
+    // the control thread: an absurd count from a broken or hostile server must not stall
+    // them for minutes.
     if (*n < 1 || *n > kMaxHashIterations) {
       return handshake_error("the greeting's iteration count " + std::to_string(*n) +
                              " is out of range (1-" + std::to_string(kMaxHashIterations) + ")");

@@ -6,6 +6,8 @@
 // caps bound what the daemon itself carries, logs and sends.)
 #pragma once
 
+#include "service/text_cut.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -35,12 +37,8 @@ std::string capped_backtrace_line(std::string_view line);
 // how many were left out ("… (951 more lines)").
 std::vector<std::string> capped_backtrace(std::string_view backtrace);
 
-// The longest prefix of `text` of at most `max_bytes` that does not end inside a UTF-8
-// multi-byte sequence. (Bytes that are not valid UTF-8 are cut anywhere past a bounded
-// back-off: a sequence is at most 4 bytes long.)
-std::string_view utf8_prefix(std::string_view text, std::size_t max_bytes) noexcept;
-
-// "512 B", "8.0 KiB", "1.2 MiB": one decimal from KiB on, rounded to the nearest tenth.
-std::string human_size(std::uint64_t bytes);
+// (The UTF-8-safe cut and the size names, for the tests that pin them down.)
+using text::human_size;
+using text::utf8_prefix;
 
 }  // namespace factotum::plugins

@@ -10,7 +10,7 @@
 namespace factotum::plugins {
 namespace {
 
-// The job this thread is running (DESIGN.md §3: one job per job thread at a time); only the
+// The job this thread is running (DESIGN.md §3: a thread runs one job at a time); only the
 // log function reads it, to tag lines with the jid.
 thread_local const factotum_job* current_job = nullptr;
 

@@ -1,6 +1,7 @@
 // PluginHost: which files are loaded (generations in load order), publishing registry
 // snapshots, and running one job through its snapshot. Loading runs on the control thread;
-// run() on job threads; retired generations end on the retirement thread (see plugin_host.hpp).
+// run() on the threads that run jobs (the processors); retired generations end on the
+// retirement thread (see plugin_host.hpp).
 #include "plugins/plugin_host.hpp"
 
 #include "plugins/failure_limits.hpp"

@@ -4,7 +4,7 @@
 // fields and gets an outcome back (DESIGN.md §1).
 //
 // Threading: load_*() and reload() run on one control thread (start-up, SIGHUP). run() is
-// called from many job threads at once; it takes the current registry snapshot (one
+// called from many threads at once (each of the worker's processors runs jobs on its own); it takes the current registry snapshot (one
 // shared_ptr copy under a mutex held only for that copy) and never waits for a load or reload.
 // A retired generation's shutdown and destroy callbacks run on the host's own retirement
 // thread, started with the first retirement, never on a job's thread or the control thread.
@@ -131,7 +131,7 @@ class PluginHost {
   // Plugin owning a jobtype in the current registry (for logs and TTIN dumps).
   std::optional<std::string> plugin_for(std::string_view jobtype) const;
 
-  // For an exit that skips destructors (std::_Exit with job threads still running): removes
+  // For an exit that skips destructors (std::_Exit with job functions still running): removes
   // the private staged copies (and the default staging directory) now. Loaded code stays
   // mapped; nothing may be loaded afterwards.
   void remove_staged_files() noexcept;

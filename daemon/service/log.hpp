@@ -1,7 +1,7 @@
 // The daemon's log: one line per event on stderr (DESIGN.md §6). Text lines carry a
 // journald priority prefix ("<4>") when stderr is the journal, so `journalctl -p warning`
 // works; `logging.format: json` writes one JSON object per line for machines. Thread-safe:
-// each line is a single write(2), so lines from job threads never interleave.
+// each line is a single write(2), so lines from processor threads never interleave.
 #pragma once
 
 #include <atomic>

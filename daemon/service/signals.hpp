@@ -1,4 +1,4 @@
-// Signals, handled on the I/O thread through asio::signal_set — never inside a raw signal
+// Signals, handled on the control thread through asio::signal_set — never inside a raw signal
 // handler (issue #4): TERM/INT stop (a second one hurries), TSTP quiet, TTIN dumps the state,
 // HUP is reserved for live reload.
 #pragma once

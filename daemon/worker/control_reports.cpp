@@ -41,9 +41,23 @@ struct ControlReports::Impl : std::enable_shared_from_this<Impl> {
 
   asio::awaitable<void> drain() {
     auto self = shared_from_this();
-    while (!queue.empty()) {
-      co_await send(queue.front());
-      queue.pop_front();
+    try {
+      while (!queue.empty()) {
+        co_await send(queue.front());
+        queue.pop_front();
+      }
+    } catch (...) {
+      // A bug, not a job failure (see spawn.hpp). What is still queued is given up, so that
+      // stopping does not wait for it; the server retries those jobs when their reservations
+      // expire.
+      for (const auto& pending : queue) {
+        Log::error("could not FAIL the job; the server will retry it when its reservation expires",
+                   {{"jid", pending.failure.jid}, {"jobtype", pending.jobtype}});
+      }
+      queue.clear();
+      sending = false;
+      if (on_idle) on_idle();
+      throw;
     }
     sending = false;
     if (on_idle) on_idle();

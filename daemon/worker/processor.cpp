@@ -4,6 +4,7 @@
 #include "faktory/job_salvage.hpp"
 #include "service/log.hpp"
 #include "worker/deadline_watch.hpp"
+#include "worker/duration_text.hpp"
 #include "worker/job_deadline.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -22,10 +23,6 @@ using std::chrono::milliseconds;
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::string millis_text(Clock::duration d) {
-  return std::to_string(std::chrono::duration_cast<milliseconds>(d).count()) + "ms";
-}
 
 std::uint64_t random_seed(unsigned index) {
   std::random_device rd;
@@ -93,7 +90,8 @@ void Processor::run() {
   const std::string name = "factotum-p" + std::to_string(index_);
   ::pthread_setname_np(::pthread_self(), name.substr(0, 15).c_str());  // top -H, core dumps
   while (may_fetch()) {
-    if (!ensure_connected()) continue;
+    // (Checked again after connecting: a stop may have come while it blocked.)
+    if (!ensure_connected() || !may_fetch()) continue;
     Fetched fetched = fetch();
     while (fetched && *fetched) fetched = report_and_fetch(run_job(std::move(**fetched)));
     if (!fetched) fetch_failed(fetched.error());
@@ -281,8 +279,13 @@ Processor::Fetched Processor::report_and_fetch(const std::optional<Report>& repo
                                          ? client_->fail_then_fetch(*report->failure, queues)
                                          : client_->ack_then_fetch(report->jid, queues);
     if (reported || client_->is_connected()) {
+      // Connected but no FETCH pending: nothing went out (a command that could not be
+      // encoded). Send the report alone; the loop FETCHes anew.
+      if (!client_->fetch_pending()) {
+        report_until_answered(*report);
+        return no_job;
+      }
       if (!reported) log_refused(*report, reported.error());
-      if (!client_->fetch_pending()) return no_job;
       state_ = State::fetching;
       auto fetched = client_->fetch_reply();
       if (fetched) backoff_.reset();
@@ -328,7 +331,10 @@ void Processor::report_until_answered(const Report& report) {
 
 void Processor::log_refused(const Report& report, const faktory::Error& error) {
   // E.g. FAIL of an expired reservation ("Job not found"): resending gets the same answer.
-  Log::warning(std::string("the server refused ") + (report.failure ? "FAIL" : "ACK"),
+  // A report that could not even be encoded never reached the server: say so.
+  const std::string verb = report.failure ? "FAIL" : "ACK";
+  Log::warning(error.is(faktory::errc::invalid_argument) ? "could not send " + verb
+                                                         : "the server refused " + verb,
                {{"jid", report.jid}, {"error", error.what()}});
 }
 

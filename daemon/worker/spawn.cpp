@@ -5,7 +5,6 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 
-#include <cstdlib>
 #include <exception>
 #include <string>
 
@@ -21,7 +20,7 @@ void spawn(boost::asio::io_context& io, boost::asio::awaitable<void> task, const
     } catch (...) {
       service::Log::error(std::string("internal error in the ") + what);
     }
-    std::_Exit(70);
+    std::rethrow_exception(failure);  // out of io_context::run(): see spawn.hpp
   });
 }
 

@@ -3,6 +3,7 @@
 #include "service/log.hpp"
 #include "worker/control_reports.hpp"
 #include "worker/deadline_watch.hpp"
+#include "worker/duration_text.hpp"
 #include "worker/heartbeat.hpp"
 #include "worker/job_deadline.hpp"
 #include "worker/processor.hpp"
@@ -28,15 +29,8 @@ namespace {
 // How long shutdown keeps trying to FAIL the jobs it gives up on while the server is
 // unreachable; past it the server retries them when their reservation expires.
 constexpr auto kShutdownReportGrace = std::chrono::seconds(5);
-
-std::string seconds_text(Clock::duration d) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
-  return std::to_string(ms / 1000) + "." + std::to_string((ms % 1000) / 100) + "s";
-}
-
-std::string millis_text(Clock::duration d) {
-  return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count()) + "ms";
-}
+// How far ahead the deadline watch looks at least, when no job needs an earlier look.
+constexpr auto kShortestLookAhead = std::chrono::milliseconds(100);
 
 }  // namespace
 
@@ -49,7 +43,8 @@ struct Worker::Impl {
   std::shared_ptr<Heartbeat> heartbeat;
   asio::steady_timer stop_timer;
   bool started = false;
-  bool hurry = false;  // a second TERM/INT: skip the waits
+  bool hurry = false;    // a second TERM/INT: skip the waits
+  bool gave_up = false;  // the shutdown deadline has come (give_up_on_jobs ran)
   bool finished = false;
   std::function<void()> on_finished;
   unsigned next_index = 0;
@@ -71,8 +66,10 @@ struct Worker::Impl {
   }
 
   ~Impl() {
-    // Normally every processor has exited by now; otherwise stop them, and ~Processor joins.
+    // Normally every processor has exited by now; otherwise stop them without waiting (a report
+    // being resent is given up), and ~Processor joins.
     context.set_phase(Phase::stopping);
+    context.set_stop_deadline(std::min(context.stop_deadline(), Clock::now()));
     for (auto& p : processors) p->wake();
   }
 
@@ -85,6 +82,12 @@ struct Worker::Impl {
 
   void start() {
     started = true;
+    // Said before any connection is tried: the processors connect on threads of their own,
+    // and what they log comes after this line.
+    const auto current = settings();
+    Log::info("worker started", {{"concurrency", std::to_string(current->concurrency)},
+                                 {"wid", current->connection->identity.wid},
+                                 {"server", context.status.server()}});
     heartbeat = std::make_shared<Heartbeat>(io, context, [this](faktory::WorkerState state) {
       if (state == faktory::WorkerState::quiet && context.phase() == Phase::running) {
         Log::info("the Faktory server asked this worker to be quiet");
@@ -97,10 +100,6 @@ struct Worker::Impl {
     spawn(io, heartbeat->run(), "heartbeat");
     deadlines.scan_now();
     reconcile();
-    const auto current = settings();
-    Log::info("worker started", {{"concurrency", std::to_string(current->concurrency)},
-                                 {"wid", current->connection->identity.wid},
-                                 {"server", context.status.server()}});
   }
 
   // Brings the number of processors that are not retiring to the configured concurrency.
@@ -158,7 +157,9 @@ struct Worker::Impl {
   // deadline than that, so it never needs to wake this thread (a job of microseconds would
   // otherwise find nothing running each time, and every job would post a scan).
   Clock::time_point take_over_due_jobs(Clock::time_point now) {
-    auto next = now + shortest_budget(*settings());
+    // (At least 100 ms: with absurdly short timeouts an idle control thread would otherwise
+    // wake every few milliseconds; jobs whose deadline comes sooner ask for a scan.)
+    auto next = now + std::max<Clock::duration>(shortest_budget(*settings()), kShortestLookAhead);
     for (auto& p : processors) {
       if (auto job = p->slot().take_over_if_due(now)) {
         Log::warning("job timed out", {{"jid", job->jid},
@@ -195,6 +196,7 @@ struct Worker::Impl {
       if (hurry) return;
       hurry = true;
       Log::warning("second stop signal: not waiting for jobs in flight");
+      stop_timer.cancel();
       give_up_on_jobs();
       return;
     }
@@ -216,8 +218,10 @@ struct Worker::Impl {
   // connection so they are retried at once (DESIGN.md §3). Outstanding FETCHes may still
   // return; a job they deliver from now on is FAILed by its processor without running.
   void give_up_on_jobs() {
+    if (gave_up) return;
+    gave_up = true;
     const auto now = Clock::now();
-    context.set_stop_deadline(now);
+    context.set_stop_deadline(std::min(context.stop_deadline(), now));
     std::vector<std::pair<unsigned, JobSlot::View>> given_up;
     for (auto& p : processors) {
       if (auto job = p->slot().close_for_shutdown()) given_up.emplace_back(p->index(), *job);

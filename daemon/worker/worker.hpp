@@ -12,6 +12,9 @@
 //
 // Threading: every public member may be called from any thread (they post to the control
 // thread), except finished() and jobs_still_running(), which belong to the control thread.
+// Lifetime: the io_context outlives the Worker and runs no more handlers once the Worker is
+// destroyed (the daemon destroys the Worker after run() returned, then the io_context); the
+// handlers the Worker left queued refer to it.
 #pragma once
 
 #include "worker/worker_settings.hpp"
@@ -37,7 +40,8 @@ class Worker {
   Worker(boost::asio::io_context& io, std::shared_ptr<const WorkerSettings> settings,
          plugins::PluginHost& host, std::shared_ptr<ProducerPool> producers);
   // Joins the processor threads: call it once the worker has stopped, or only with processors
-  // that are not inside a job function (they are stopped first and wait at most for their FETCH).
+  // that are not inside a job function (they are stopped first: each waits for its FETCH or
+  // its connection attempt, and gives up a report it is resending).
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;

@@ -153,3 +153,32 @@ TEST_CASE("blocking: a server that closes after the report's reply ends the FETC
   CHECK(fetched.error().is(errc::connection_closed));
   CHECK_FALSE(client.is_connected());
 }
+
+TEST_CASE("blocking: a report's reply is not timed out while its FETCH waits for a job") {
+  // The server answers the ACK at once and the FETCH only after longer than the command
+  // timeout (but within the FETCH's): as a real server does when a job arrives during its
+  // FETCH block.
+  auto server = ScriptedServer([](ScriptedServer::Peer& peer) {
+    peer.send("+HI {\"v\":2}\r\n");
+    if (peer.read_line().empty()) return;
+    peer.send("+OK\r\n");
+    if (peer.read_line().empty()) return;  // ACK
+    if (peer.read_line().empty()) return;  // FETCH
+    peer.send("+OK\r\n");
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));  // the FETCH block
+    peer.send("$-1\r\n");
+    peer.read_line();
+  });
+  auto options = ClientOptions::for_url(parse_url(server.url()).value());
+  options.command_timeout = std::chrono::milliseconds(300);
+  options.fetch_timeout = std::chrono::seconds(30);
+  BlockingClient client(options);
+  REQUIRE(client.connect());
+  auto reported = client.ack_then_fetch("0123456789abcdef", kQueues);
+  INFO((reported ? "" : reported.error().what()));
+  REQUIRE(reported);
+  auto fetched = client.fetch_reply();
+  REQUIRE(fetched);
+  CHECK_FALSE(*fetched);
+  CHECK(client.is_connected());
+}

@@ -96,6 +96,42 @@ TEST_CASE("FAIL sends jid, errtype, message and a backtrace array", "[commands]"
   CHECK(refused(cmd::fail(args)) == "FAIL needs a jid, got an empty one");
 }
 
+TEST_CASE("FAIL fields past what the server keeps are cut with a visible marker", "[commands]") {
+  // Faktory keeps 100 bytes of errtype, 1000 of message, 50 backtrace lines, and drops the
+  // rest silently (PROTOCOL.md §5).
+  const std::string euro = "\xE2\x82\xAC";  // 3 bytes in UTF-8
+  cmd::FailArgs args;
+  args.jid = "0123456789abcdef";
+  args.errtype = std::string(300, 'E');
+  // 4978 bytes, a 3-byte character where a cut at 976 bytes (1000 less the marker) would fall.
+  args.message = std::string(975, 'm') + euro + std::string(4000, 'm');
+  for (int i = 0; i < 80; ++i) args.backtrace.push_back("frame " + std::to_string(i));
+  auto sent = boost::json::parse(cmd::fail(args).value().substr(5));
+  const auto& body = sent.as_object();
+  const std::string errtype(body.at("errtype").as_string());
+  const std::string message(body.at("message").as_string());
+  const auto& backtrace = body.at("backtrace").as_array();
+  CHECK(errtype.size() <= cmd::kFailErrtypeBytes);
+  CHECK(errtype == std::string(97, 'E') + "\xE2\x80\xA6");
+  CHECK(message.size() <= cmd::kFailMessageBytes);
+  const std::string marker = "\xE2\x80\xA6 (truncated, 4.9 KiB)";
+  CHECK(message.ends_with(marker));
+  // The cut never splits the euro sign: it is left out whole.
+  CHECK(message == std::string(975, 'm') + marker);
+  REQUIRE(backtrace.size() == cmd::kFailBacktraceLines);
+  CHECK(backtrace[48] == "frame 48");
+  CHECK(backtrace[49] == "\xE2\x80\xA6 (31 more lines)");
+
+  // What fits is sent as it is.
+  args.errtype = std::string(100, 'E');
+  args.message = std::string(1000, 'm');
+  args.backtrace.resize(50);
+  sent = boost::json::parse(cmd::fail(args).value().substr(5));
+  CHECK(sent.at("errtype").as_string() == args.errtype);
+  CHECK(sent.at("message").as_string() == args.message);
+  CHECK(sent.at("backtrace").as_array().size() == 50);
+}
+
 TEST_CASE("BEAT sends the wid and optionally current_state and rss_kb", "[commands]") {
   CHECK(cmd::beat({"01-worker-wid", std::nullopt, std::nullopt}).value() ==
         "BEAT {\"wid\":\"01-worker-wid\"}\r\n");

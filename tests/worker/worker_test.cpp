@@ -249,3 +249,37 @@ TEST_CASE("once the worker has stopped, a plugin's push is refused, also after i
   refused();  // (under ASan, a push reaching a destroyed worker would be a use after free)
   CHECK(server.stats().enqueued == 0);
 }
+
+TEST_CASE("new connection settings reconnect each processor after its job, never during it") {
+  TestServer server(quick_server());
+  auto settings = settings_for(server, 1, {"default"});
+  RunningWorker running(settings);
+  Gate gate;
+  auto j = job("gate", gate.args());
+  server.push_job(j.serialize());
+  REQUIRE(waited(server, [&] { return server.stats().working == 1; }));
+  const auto first = ServerView(server, running.wid()).live_processors();
+  REQUIRE(first.size() == 1);
+
+  // The same server and wid, but a new connection object: what a reload publishes when the
+  // URL, the password or TLS changed.
+  auto next = copy_of(*settings);
+  next->connection = std::make_shared<faktory::ClientOptions>(*settings->connection);
+  running.worker().apply(next);
+  running.sync();
+  CHECK(server.ack_count(j.jid) == 0);  // the job runs on
+  gate.open();
+  REQUIRE(waited(server, [&] {
+    const auto live = ServerView(server, running.wid()).live_processors();
+    return server.ack_count(j.jid) == 1 && live.size() == 1 && live != first;
+  }));
+  // The old connection reported the job alone and ended; the new one fetches.
+  const ServerView view(server, running.wid());
+  const auto old_commands = view.of(*first.begin());
+  REQUIRE(old_commands.size() >= 2);
+  CHECK(old_commands[old_commands.size() - 2].verb == "ACK");
+  CHECK(old_commands.back().verb == "END");
+  CHECK(server.fail_count(j.jid) == 0);
+  running.worker().stop();
+  CHECK(running.wait_stopped());
+}

@@ -15,8 +15,9 @@
 // type name becomes the errtype and what() the message (throw factotum::JobFailure to choose the
 // errtype yourself). No exception ever crosses into the daemon: every callback is noexcept.
 //
-// Threads: job functions and middleware run on many job threads at once, so the callables you
-// register are invoked concurrently; whatever they capture must be safe to use that way.
+// Threads: job functions and middleware run on many threads at once (one per processor), so the
+// callables you register are invoked concurrently; whatever they capture must be safe to use
+// that way.
 // Lifetime: the callables live until the host retires this plugin generation (after its last
 // job); the host frees them through the destroy callback, on some thread, never during a job.
 #pragma once

@@ -81,7 +81,7 @@ typedef struct factotum_job factotum_job;       /* one job being run; valid duri
 
 /* A job function: run the job, return FACTOTUM_OK to ACK it. Any other status FAILs it; call
  * job_fail() first to say why (otherwise errtype "PluginError" and a generic message are
- * used). Runs on a job thread [any thread]; must be reentrant. */
+ * used). Runs on one of the daemon's processor threads [any thread]; must be reentrant. */
 typedef factotum_status (*factotum_job_fn)(factotum_job* job, void* user_data);
 
 /* A middleware: wraps every job. Call host->job_next(job) to run the rest of the chain (the
@@ -135,8 +135,9 @@ typedef struct factotum_host_api {
    * at most 512 bytes each, and cuts longer text as it copies it, at a UTF-8 character
    * boundary, the marker included in the cap: a cut errtype or line ends with "…", a cut
    * message with "… (truncated, 1.2 MiB)" (its original size), and a backtrace with more
-   * lines ends with "… (N more lines)". (The Faktory server keeps less still: 100 bytes of
-   * errtype, 1000 of message.) */
+   * lines ends with "… (N more lines)". That is what the daemon's log shows; the Faktory
+   * server keeps less (100 bytes of errtype, 1000 of message), so the FAIL it is sent is cut
+   * to that, with the same markers. */
   factotum_status (*job_fail)(factotum_job* job, factotum_str errtype, factotum_str message,
                               factotum_str backtrace);
 
@@ -159,7 +160,7 @@ typedef struct factotum_host_api {
                               size_t jid_out_size);
 
   /* Writes one line to the daemon's log, tagged with the plugin's name (and the jid when
-   * called from a job thread). */
+   * called during a job). */
   void (*log)(factotum_plugin* plugin, factotum_log_level level, factotum_str message);
 
   /* This plugin's config subtree (`plugins.config.<name>` in the daemon's YAML) as a JSON
