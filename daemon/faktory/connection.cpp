@@ -171,10 +171,8 @@ asio::awaitable<Result<Reply>> Connection::read_reply(
   for (;;) {
     auto next = reader_.next();
     if (!next) {
-      auto err = next.error();
-      err.message = "bad reply from " + peer_ + " to " + std::string(what) + ": " + err.message;
-      close();
-      co_return err;
+      close();  // the stream cannot be resynchronised
+      co_return RespReader::named(next.error(), peer_, what);
     }
     if (*next) co_return std::move(**next);
 

@@ -103,6 +103,12 @@ std::size_t RespReader::missing() const noexcept {
   return needed > have ? needed - have : 1;
 }
 
+Error RespReader::named(Error error, std::string_view peer, std::string_view what) {
+  error.message =
+      "bad reply from " + std::string(peer) + " to " + std::string(what) + ": " + error.message;
+  return error;
+}
+
 void RespReader::reset() {
   buf_.clear();
   if (buf_.capacity() > kKeepCapacity) std::string().swap(buf_);

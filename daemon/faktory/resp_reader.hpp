@@ -63,6 +63,9 @@ class RespReader {
   // Back to a fresh reader (empty buffer, not failed), keeping the limits.
   void reset();
 
+  // An error of next() as a connection reports it: "bad reply from PEER to WHAT: ...".
+  static Error named(Error error, std::string_view peer, std::string_view what);
+
  private:
   Result<std::optional<Reply>> fail(std::string message);
   // Where the CRLF ending the line that starts at `from` is, std::nullopt when it has not

@@ -393,10 +393,8 @@ Result<Reply> SyncConnection::read_reply(std::string_view what, Clock::time_poin
   for (;;) {
     auto next = reader_.next();
     if (!next) {
-      auto err = next.error();
-      err.message = "bad reply from " + peer_ + " to " + std::string(what) + ": " + err.message;
-      close();
-      return err;
+      close();  // the stream cannot be resynchronised
+      return RespReader::named(next.error(), peer_, what);
     }
     if (*next) return std::move(**next);
     // Plain TCP only: TLS records carry their own framing, and OpenSSL may hold part of a

@@ -19,17 +19,21 @@ namespace {
 
 const std::vector<std::string> kQueues{"pipeq"};
 
-// A server that greets, accepts HELLO, reads the report and the FETCH sent with it, then
-// answers with `pieces`, each sent on its own after a short gap (so each is a TCP segment of
-// its own), and waits for the client to hang up.
+// Greets, accepts HELLO, and reads the report and the FETCH sent with it; false when the
+// client hung up first.
+bool greet_and_read_report(ScriptedServer::Peer& peer) {
+  peer.send("+HI {\"v\":2}\r\n");
+  if (peer.read_line().empty()) return false;  // HELLO
+  peer.send("+OK\r\n");
+  return !peer.read_line().empty() && !peer.read_line().empty();  // ACK or FAIL, FETCH
+}
+
+// A server that answers the report and its FETCH with `pieces`, each sent on its own after a
+// short gap (so each is a TCP segment of its own), and waits for the client to hang up.
 ScriptedServer answering_in_pieces(std::vector<std::string> pieces,
                                    std::chrono::milliseconds gap = std::chrono::milliseconds(20)) {
   return ScriptedServer([pieces = std::move(pieces), gap](ScriptedServer::Peer& peer) {
-    peer.send("+HI {\"v\":2}\r\n");
-    if (peer.read_line().empty()) return;  // HELLO
-    peer.send("+OK\r\n");
-    if (peer.read_line().empty()) return;  // ACK or FAIL
-    if (peer.read_line().empty()) return;  // FETCH
+    if (!greet_and_read_report(peer)) return;
     for (const auto& piece : pieces) {
       std::this_thread::sleep_for(gap);  // shapes the byte stream; nothing waits on it
       peer.send(piece);
@@ -135,11 +139,7 @@ TEST_CASE("blocking: replies split across segments are read as soon as they are 
 
 TEST_CASE("blocking: a server that closes after the report's reply ends the FETCH at once") {
   auto server = ScriptedServer([](ScriptedServer::Peer& peer) {
-    peer.send("+HI {\"v\":2}\r\n");
-    if (peer.read_line().empty()) return;
-    peer.send("+OK\r\n");
-    if (peer.read_line().empty()) return;  // ACK
-    if (peer.read_line().empty()) return;  // FETCH
+    if (!greet_and_read_report(peer)) return;
     peer.send("+OK\r\n");
     peer.close();
   });
@@ -159,11 +159,7 @@ TEST_CASE("blocking: a report's reply is not timed out while its FETCH waits for
   // timeout (but within the FETCH's): as a real server does when a job arrives during its
   // FETCH block.
   auto server = ScriptedServer([](ScriptedServer::Peer& peer) {
-    peer.send("+HI {\"v\":2}\r\n");
-    if (peer.read_line().empty()) return;
-    peer.send("+OK\r\n");
-    if (peer.read_line().empty()) return;  // ACK
-    if (peer.read_line().empty()) return;  // FETCH
+    if (!greet_and_read_report(peer)) return;
     peer.send("+OK\r\n");
     std::this_thread::sleep_for(std::chrono::milliseconds(700));  // the FETCH block
     peer.send("$-1\r\n");
