@@ -3,8 +3,6 @@
 #include "faktory/socket_tuning.hpp"
 #include "faktory/tls_context.hpp"
 
-#include <boost/asio/ssl/context.hpp>
-
 #include <fcntl.h>
 #include <netdb.h>
 #include <openssl/bio.h>
@@ -19,7 +17,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
-#include <cstring>
 
 namespace factotum::faktory {
 
@@ -28,7 +25,7 @@ namespace {
 using Clock = SyncConnection::Clock;
 
 // Replies are read in chunks of this size; a 100 KB job arrives in a few reads.
-constexpr std::size_t kReadChunk = 16 * 1024;
+constexpr std::size_t kReadChunk = std::size_t{16} * 1024;
 // The most a read waits for at once: a larger bulk string is read in parts (a large low-water
 // mark would also make the kernel grow the socket's receive buffer).
 constexpr std::size_t kMaxLowWater = kReadChunk;
@@ -132,7 +129,7 @@ struct SyncConnection::Bio {
     return 1;
   }
   static const BIO_METHOD* method() {
-    static BIO_METHOD* const kMethod = [] {
+    static BIO_METHOD* const method = [] {
       BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "factotum socket");
       BIO_meth_set_write(m, &Bio::write);
       BIO_meth_set_read(m, &Bio::read);
@@ -140,7 +137,7 @@ struct SyncConnection::Bio {
       BIO_meth_set_create(m, &Bio::create);
       return m;
     }();
-    return kMethod;
+    return method;
   }
 };
 
@@ -175,7 +172,7 @@ Error SyncConnection::io_error(int error_number, std::string_view during) {
     return Error(errc::connection_closed, msg);
   }
   return Error(system_error(error_number),
-               std::string(during) + " (" + peer_ + "): " + std::strerror(error_number));
+               std::string(during) + " (" + peer_ + "): " + system_error(error_number).message());
 }
 
 Error SyncConnection::tls_failure(int ssl_error, std::string_view during) {
@@ -235,7 +232,7 @@ Result<void> SyncConnection::open(const ServerUrl& url, const TlsOptions& tls,
   if (fd_ < 0) {
     if (error_number == ETIMEDOUT) return timed_out("connecting");
     return Error(system_error(error_number),
-                 "connecting (" + peer_ + "): " + std::strerror(error_number));
+                 "connecting (" + peer_ + "): " + system_error(error_number).message());
   }
   set_blocking(fd_, true);
   set_socket_timeouts(fd_);
@@ -244,7 +241,7 @@ Result<void> SyncConnection::open(const ServerUrl& url, const TlsOptions& tls,
 
   if (url.tls) {
     tls_context_ = std::move(tls_context);
-    ssl_ = SSL_new(tls_context_->native().native_handle());
+    ssl_ = SSL_new(tls_context_->ssl_ctx());
     BIO* bio = ssl_ != nullptr ? BIO_new(Bio::method()) : nullptr;
     if (bio == nullptr) {
       close();

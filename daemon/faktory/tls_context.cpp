@@ -40,6 +40,10 @@ TlsContext::TlsContext(std::unique_ptr<ssl::context> ctx, bool verify)
 
 TlsContext::~TlsContext() = default;
 
+SSL_CTX* TlsContext::ssl_ctx() const noexcept {
+  return ctx_->native_handle();
+}
+
 Result<std::shared_ptr<const TlsContext>> TlsContext::create(const TlsOptions& options) {
   auto ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
   // Faktory's TLS listener requires TLS 1.2 or newer (PROTOCOL.md §1).

@@ -10,7 +10,8 @@
 namespace boost::asio::ssl {
 class context;
 }
-struct ssl_st;  // OpenSSL's SSL
+struct ssl_st;      // OpenSSL's SSL
+struct ssl_ctx_st;  // OpenSSL's SSL_CTX
 
 namespace factotum::faktory {
 
@@ -23,6 +24,8 @@ class TlsContext {
   TlsContext& operator=(const TlsContext&) = delete;
 
   boost::asio::ssl::context& native() const noexcept { return *ctx_; }
+  // The OpenSSL context itself, for connections that do not use Asio.
+  ssl_ctx_st* ssl_ctx() const noexcept;
   bool verify() const noexcept { return verify_; }
 
   // Sets up one session of a connection to `url` before its handshake: SNI and, unless
