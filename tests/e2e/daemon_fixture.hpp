@@ -7,6 +7,7 @@
 #include "child_process.hpp"
 #include "faktory/blocking_client.hpp"
 #include "faktory/url.hpp"
+#include "test_jobs.hpp"
 #include "test_server.hpp"
 
 #include <catch2/catch.hpp>
@@ -27,24 +28,6 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 inline constexpr auto kDeadline = std::chrono::seconds(60);
-
-inline std::string random_suffix() {
-  std::random_device rd;
-  return std::to_string(rd());
-}
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("factotum-e2e-" + random_suffix());
-    fs::create_directories(path);
-    fs::permissions(path, fs::perms::owner_all);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 inline TestServerOptions quick_server_options() {
   TestServerOptions options;
@@ -126,15 +109,6 @@ class Daemon {
   std::unique_ptr<ChildProcess> process_;
 };
 
-// For the e2e_jobs "gate" jobtype: a job given args() stays in flight until open() (or until
-// it is cancelled), so a test decides when it finishes without racing a timer.
-struct Gate {
-  TempDir dir;
-  fs::path file = dir.path / "open";
-  boost::json::array args() const { return {boost::json::string(file.string())}; }
-  void open() const { std::ofstream(file) << "open\n"; }
-};
-
 // How many times `needle` occurs in `text` (log lines that must appear exactly once).
 inline std::size_t count_of(std::string_view text, std::string_view needle) {
   std::size_t n = 0;
@@ -209,13 +183,6 @@ inline void push_and_await_start(Daemon& daemon, faktory::BlockingClient& produc
                                  const faktory::Job& j) {
   REQUIRE(producer.push(j));
   REQUIRE(daemon.wait_for_log("job started jid=" + j.jid));
-}
-
-inline faktory::Job job(std::string jobtype, boost::json::array args = {},
-                        std::string queue = "default") {
-  auto j = faktory::Job::create(std::move(jobtype), std::move(args), std::move(queue));
-  j.retry = 3;
-  return j;
 }
 
 }  // namespace factotum::testing

@@ -3,6 +3,7 @@
 #include "worker_harness.hpp"
 
 #include "faktory/job.hpp"
+#include "test_jobs.hpp"
 
 #include <boost/json.hpp>
 
@@ -15,30 +16,6 @@ using namespace factotum::testing;
 namespace fs = std::filesystem;
 
 namespace {
-
-faktory::Job job(std::string jobtype, boost::json::array args = {}, std::string queue = "default") {
-  auto j = faktory::Job::create(std::move(jobtype), std::move(args), std::move(queue));
-  j.retry = 3;
-  return j;
-}
-
-struct TempDir {
-  fs::path path =
-      fs::temp_directory_path() / ("factotum-worker-" + std::to_string(std::random_device{}()));
-  TempDir() { fs::create_directories(path); }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
-// The e2e plugin's "gate" job runs until a file exists.
-struct Gate {
-  TempDir dir;
-  fs::path file = dir.path / "open";
-  boost::json::array args() const { return {boost::json::string(file.string())}; }
-  void open() const { std::ofstream(file) << "open\n"; }
-};
 
 bool waited(const TestServer& server, const std::function<bool()>& condition) {
   return server.wait_for([&](const TestServer::Stats&) { return condition(); }, kDeadline);
