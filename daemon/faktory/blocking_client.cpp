@@ -135,15 +135,7 @@ Result<std::optional<std::string>> BlockingClient::fetch_raw(std::span<const std
       impl_->round_trip(commands::fetch(queues), "FETCH", impl_->options.fetch_timeout));
 }
 Result<std::optional<Job>> BlockingClient::fetch(std::span<const std::string> queues) {
-  auto raw = fetch_raw(queues);
-  if (!raw) return raw.error();
-  if (!*raw) return std::optional<Job>();
-  auto job = Job::parse(**raw);
-  if (!job) {
-    return Error(errc::invalid_job,
-                 "FETCH returned a job that cannot be used: " + job.error().message);
-  }
-  return std::optional<Job>(std::move(*job));
+  return replies::fetched_job(fetch_raw(queues));
 }
 Result<void> BlockingClient::ack(std::string_view jid) {
   return impl_->simple(commands::ack(jid), "ACK");

@@ -120,15 +120,7 @@ struct Client::Impl {
   }
 
   asio::awaitable<Result<std::optional<Job>>> fetch(Result<std::string> line) {
-    auto raw = co_await fetch_raw(std::move(line));
-    if (!raw) co_return raw.error();
-    if (!*raw) co_return std::optional<Job>();
-    auto job = Job::parse(**raw);
-    if (!job) {
-      co_return Error(errc::invalid_job,
-                      "FETCH returned a job that cannot be used: " + job.error().message);
-    }
-    co_return std::optional<Job>(std::move(*job));
+    co_return replies::fetched_job(co_await fetch_raw(std::move(line)));
   }
 
   asio::awaitable<Result<WorkerState>> beat(Result<std::string> line) {

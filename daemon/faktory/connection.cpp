@@ -1,5 +1,6 @@
 #include "faktory/connection.hpp"
 
+#include "faktory/connection_errors.hpp"
 #include "faktory/socket_tuning.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -7,9 +8,6 @@
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
 
 #include <string>
 #include <tuple>
@@ -76,32 +74,16 @@ void Connection::close() noexcept {
 }
 
 Error Connection::io_error(const boost::system::error_code& ec, std::string_view during) {
-  if (timed_out_) {
-    return Error(errc::timeout, "timed out " + std::string(during) + " (" + peer_ + ")");
-  }
+  namespace errors = connection_errors;
+  if (timed_out_) return errors::timed_out(peer_, during);
   if (ec == asio::error::eof || ec == asio::error::connection_reset ||
       ec == asio::error::broken_pipe || ec == asio::ssl::error::stream_truncated) {
-    std::string msg = peer_ + " closed the connection while " + std::string(during);
-    if (reader_.buffered() > 0) {
-      msg += " (in the middle of a reply, " + std::to_string(reader_.buffered()) +
-             " bytes of it received)";
-    }
-    return Error(errc::connection_closed, msg);
+    return errors::closed(peer_, during, reader_.buffered());
   }
   if (ec.category() == asio::error::get_ssl_category()) {
-    std::string msg =
-        "TLS error with " + peer_ + " while " + std::string(during) + ": " + ec.message();
-    if (tls_) {
-      const long verify = SSL_get_verify_result(tls_->native_handle());
-      if (verify != X509_V_OK) {
-        msg += " (certificate: ";
-        msg += X509_verify_cert_error_string(verify);
-        msg += ")";
-      }
-    }
-    return Error(make_error_code(errc::tls_error), msg);
+    return errors::tls(peer_, during, ec.message(), tls_ ? tls_->native_handle() : nullptr);
   }
-  return Error(ec, std::string(during) + " (" + peer_ + "): " + ec.message());
+  return errors::socket(ec, peer_, during);
 }
 
 asio::awaitable<Result<void>> Connection::open(const ServerUrl& url, const TlsOptions& tls,
@@ -134,8 +116,7 @@ asio::awaitable<Result<void>> Connection::open(const ServerUrl& url, const TlsOp
   if (tls_) {
     auto [hs_ec] = co_await tls_->async_handshake(asio::ssl::stream_base::client, kUseTuple);
     if (hs_ec) {
-      auto err = io_error(hs_ec, "in the TLS handshake");
-      err.message += " (is the server plain TCP? then use tcp:// instead of tcp+tls://)";
+      auto err = connection_errors::with_plain_tcp_hint(io_error(hs_ec, "in the TLS handshake"));
       close();
       co_return err;
     }

@@ -135,6 +135,17 @@ Result<std::optional<std::string>> fetched_payload(Result<Reply> reply) {
   return unexpected("FETCH", "a job or $-1", *reply);
 }
 
+Result<std::optional<Job>> fetched_job(Result<std::optional<std::string>> payload) {
+  if (!payload) return payload.error();
+  if (!*payload) return std::optional<Job>();
+  auto job = Job::parse(**payload);
+  if (!job) {
+    return Error(errc::invalid_job,
+                 "FETCH returned a job that cannot be used: " + job.error().message);
+  }
+  return std::optional<Job>(std::move(*job));
+}
+
 Result<WorkerState> beat_state(const Reply& reply) {
   if (reply.is_ok()) return WorkerState::running;
   if (reply.kind == Reply::Kind::error) return reply.to_error();

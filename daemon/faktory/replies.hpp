@@ -6,6 +6,7 @@
 
 #include "faktory/client_options.hpp"
 #include "faktory/error.hpp"
+#include "faktory/job.hpp"
 #include "faktory/resp_reader.hpp"
 
 #include <boost/json/object.hpp>
@@ -44,6 +45,8 @@ Error unexpected(std::string_view command, std::string_view expected, const Repl
 Result<void> expect_ok(std::string_view command, const Reply& reply);
 // FETCH: the job payload, std::nullopt for `$-1`.
 Result<std::optional<std::string>> fetched_payload(Result<Reply> reply);
+// FETCH, parsed: the job, or errc::invalid_job saying why it cannot be used.
+Result<std::optional<Job>> fetched_job(Result<std::optional<std::string>> payload);
 // BEAT: +OK or a state as a bulk (or simple) JSON string (PROTOCOL.md §0.2).
 Result<WorkerState> beat_state(const Reply& reply);
 // PUSHB: the jobs the server refused, by jid, with its reason.

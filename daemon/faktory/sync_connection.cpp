@@ -1,5 +1,6 @@
 #include "faktory/sync_connection.hpp"
 
+#include "faktory/connection_errors.hpp"
 #include "faktory/socket_tuning.hpp"
 #include "faktory/tls_context.hpp"
 
@@ -8,7 +9,6 @@
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
-#include <openssl/x509.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -159,20 +159,14 @@ void SyncConnection::close() noexcept {
 }
 
 Error SyncConnection::timed_out(std::string_view during) const {
-  return Error(errc::timeout, "timed out " + std::string(during) + " (" + peer_ + ")");
+  return connection_errors::timed_out(peer_, during);
 }
 
 Error SyncConnection::io_error(int error_number, std::string_view during) {
   if (error_number == 0 || error_number == ECONNRESET || error_number == EPIPE) {
-    std::string msg = peer_ + " closed the connection while " + std::string(during);
-    if (reader_.buffered() > 0) {
-      msg += " (in the middle of a reply, " + std::to_string(reader_.buffered()) +
-             " bytes of it received)";
-    }
-    return Error(errc::connection_closed, msg);
+    return connection_errors::closed(peer_, during, reader_.buffered());
   }
-  return Error(system_error(error_number),
-               std::string(during) + " (" + peer_ + "): " + system_error(error_number).message());
+  return connection_errors::socket(system_error(error_number), peer_, during);
 }
 
 Error SyncConnection::tls_failure(int ssl_error, std::string_view during) {
@@ -184,19 +178,12 @@ Error SyncConnection::tls_failure(int ssl_error, std::string_view during) {
     return io_error(0, during);
   }
   if (ssl_error == SSL_ERROR_SYSCALL) return io_error(bio_errno_, during);
-  std::string msg = "TLS error with " + peer_ + " while " + std::string(during);
+  std::string reason;
   if (queued != 0) {
-    const char* reason = ERR_reason_error_string(queued);
-    msg += ": ";
-    msg += reason != nullptr ? reason : "error " + std::to_string(queued);
+    const char* text = ERR_reason_error_string(queued);
+    reason = text != nullptr ? text : "error " + std::to_string(queued);
   }
-  const long verify = SSL_get_verify_result(ssl_);
-  if (verify != X509_V_OK) {
-    msg += " (certificate: ";
-    msg += X509_verify_cert_error_string(verify);
-    msg += ")";
-  }
-  return Error(make_error_code(errc::tls_error), msg);
+  return connection_errors::tls(peer_, during, reason, ssl_);
 }
 
 bool SyncConnection::wait_until_ready(Io io, Clock::time_point deadline) {
@@ -231,8 +218,7 @@ Result<void> SyncConnection::open(const ServerUrl& url, const TlsOptions& tls,
   ::freeaddrinfo(found);
   if (fd_ < 0) {
     if (error_number == ETIMEDOUT) return timed_out("connecting");
-    return Error(system_error(error_number),
-                 "connecting (" + peer_ + "): " + system_error(error_number).message());
+    return connection_errors::socket(system_error(error_number), peer_, "connecting");
   }
   set_blocking(fd_, true);
   set_socket_timeouts(fd_);
@@ -256,7 +242,7 @@ Result<void> SyncConnection::open(const ServerUrl& url, const TlsOptions& tls,
     if (auto shaken = handshake(deadline); !shaken) {
       auto err = shaken.error();
       if (err.is(errc::tls_error) || err.is(errc::connection_closed)) {
-        err.message += " (is the server plain TCP? then use tcp:// instead of tcp+tls://)";
+        err = connection_errors::with_plain_tcp_hint(std::move(err));
       }
       close();
       return err;

@@ -300,7 +300,7 @@ Processor::Fetched Processor::report_and_fetch(const std::optional<Report>& repo
 }
 
 void Processor::report_until_answered(const Report& report) {
-  const std::string verb = report.failure ? "FAIL" : "ACK";
+  const std::string verb(report.verb());
   state_ = State::reporting;
   for (;;) {
     if (client_ && client_->is_connected()) {
@@ -332,7 +332,7 @@ void Processor::report_until_answered(const Report& report) {
 void Processor::log_refused(const Report& report, const faktory::Error& error) {
   // E.g. FAIL of an expired reservation ("Job not found"): resending gets the same answer.
   // A report that could not even be encoded never reached the server: say so.
-  const std::string verb = report.failure ? "FAIL" : "ACK";
+  const std::string verb(report.verb());
   Log::warning(error.is(faktory::errc::invalid_argument) ? "could not send " + verb
                                                          : "the server refused " + verb,
                {{"jid", report.jid}, {"error", error.what()}});

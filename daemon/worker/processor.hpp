@@ -26,6 +26,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 
 namespace factotum::worker {
@@ -68,6 +69,7 @@ class Processor {
     std::string jobtype;
     std::optional<faktory::commands::FailArgs> failure;  // nullopt: ACK
     Clock::time_point reservation_expiry;
+    std::string_view verb() const noexcept { return failure ? "FAIL" : "ACK"; }
   };
 
   void run();

@@ -16,11 +16,6 @@ std::string seconds_since(std::chrono::steady_clock::time_point since) {
 
 }  // namespace
 
-bool ServerStatus::is_down() const {
-  std::lock_guard lock(mutex_);
-  return down_since_.has_value();
-}
-
 void ServerStatus::connected() {
   std::lock_guard lock(mutex_);
   if (down_since_) {

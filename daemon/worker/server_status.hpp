@@ -26,7 +26,6 @@ class ServerStatus {
   // that is still one outage, not a new one per straggler.
   void failed(const std::string& why, TimePoint since);
 
-  bool is_down() const;
   const std::string& server() const noexcept { return server_; }
   std::string describe() const;
 
