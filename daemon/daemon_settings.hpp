@@ -16,7 +16,11 @@ std::string process_wid(const config::Config& config);
 
 // The worker's settings. TLS material is loaded here, once: a CA or key file that cannot be
 // used is a ConfigError (key faktory.tls) at start-up rather than a failure on every connect.
-std::shared_ptr<const worker::WorkerSettings> make_worker_settings(const config::Config& config,
-                                                                   const std::string& wid);
+// On reload, `previous` is the snapshot running now: when the server, credentials, TLS settings
+// and files, and labels are all unchanged, its connection object is kept, so no processor
+// reconnects (they reconnect exactly when the pointer changes).
+std::shared_ptr<const worker::WorkerSettings> make_worker_settings(
+    const config::Config& config, const std::string& wid,
+    const worker::WorkerSettings* previous = nullptr);
 
 }  // namespace factotum

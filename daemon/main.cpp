@@ -2,7 +2,9 @@
 // until a signal stops it, exit with a sysexits-style code (DESIGN.md §6).
 #include "config/config.hpp"
 #include "daemon_settings.hpp"
+#include "plugin_setup.hpp"
 #include "plugins/plugin_host.hpp"
+#include "reloader.hpp"
 #include "run_job.hpp"
 #include "service/log.hpp"
 #include "service/signals.hpp"
@@ -75,7 +77,7 @@ std::optional<int> parse_command_line(int argc, char** argv, CommandLine& cli) {
     std::cout
         << options
         << "\nSignals: TERM/INT stop gracefully (twice: hurry), TSTP quiet, TTIN dump state,\n"
-           "HUP reload (not supported yet).\n"
+           "HUP reload the configuration and the plugin directories.\n"
            "Exit status: 0 stopped cleanly, 70 internal error, 78 configuration error.\n";
     return kExitOk;
   }
@@ -92,36 +94,6 @@ std::optional<int> parse_command_line(int argc, char** argv, CommandLine& cli) {
 void apply_logging(const factotum::config::LoggingConfig& logging) {
   Log::set_level(logging.level);
   Log::set_format(logging.format);
-}
-
-// Loads the plugins and orders the middleware; a ConfigError for anything the operator must fix.
-// Returns false when a plugin was skipped (reported, not fatal unless plugins.fatal_errors).
-bool load_plugins(factotum::plugins::PluginHost& host, const factotum::config::Config& config) {
-  factotum::plugins::LoadOptions load;
-  load.strict_permissions = config.plugins.strict_permissions;
-  load.fatal_errors = config.plugins.fatal_errors;
-  load.config_json = config.plugins.config_json();
-  const auto report = host.load_directories(config.plugins.directories, load);
-  for (const auto& loaded : report.loaded) Log::info("plugin loaded", {{"plugin", loaded}});
-  for (const auto& error : report.errors) {
-    Log::error("plugin not loaded", {{"file", error.file.string()}, {"reason", error.reason}});
-  }
-  if (!report.ok() && config.plugins.fatal_errors) {
-    const auto& first = report.errors.front();
-    throw factotum::config::ConfigError({config.source.string(), 0, 0}, "plugins.fatal_errors",
-                                        "plugin " + first.message());
-  }
-  std::vector<std::string> order;
-  for (const auto& entry : config.middleware) order.push_back(entry.name);
-  if (auto error = host.set_middleware_order(order)) {
-    const auto where = config.middleware.empty() ? factotum::config::SourceLocation{}
-                                                 : config.middleware.front().where;
-    throw factotum::config::ConfigError(where, "middleware", *error);
-  }
-  if (host.jobtypes().empty()) {
-    Log::warning("no plugin registered a jobtype: every fetched job will fail as UnknownJobtype");
-  }
-  return report.ok();
 }
 
 void print_summary(const factotum::config::Config& config,
@@ -144,11 +116,13 @@ int run_daemon(const CommandLine& cli) {
   // daemon (the daemon's own connections never raise it; child processes get the default back,
   // see plugins/shell).
   std::signal(SIGPIPE, SIG_IGN);
+  // A reload reads the configuration from the same places, with the same precedence.
+  const factotum::ConfigInputs inputs{cli.config, cli.overrides,
+                                      factotum::faktory::process_environment()};
   factotum::config::Config config;
   std::shared_ptr<const factotum::worker::WorkerSettings> settings;
   try {
-    config = factotum::config::load_config(cli.config, cli.overrides,
-                                           factotum::faktory::process_environment());
+    config = factotum::config::load_config(inputs.file, inputs.overrides, inputs.env);
     // The wid is chosen once and kept for the life of the process.
     settings = factotum::make_worker_settings(config, factotum::process_wid(config));
   } catch (const factotum::config::ConfigError& e) {
@@ -173,7 +147,7 @@ int run_daemon(const CommandLine& cli) {
   factotum::plugins::PluginHost host(services);
   bool plugins_ok = false;
   try {
-    plugins_ok = load_plugins(host, config);
+    plugins_ok = factotum::setup_plugins(host, config, factotum::PluginSetup::start);
   } catch (const factotum::config::ConfigError& e) {
     Log::error(std::string("configuration error: ") + e.what());
     return kExitConfig;
@@ -192,9 +166,18 @@ int run_daemon(const CommandLine& cli) {
 
   boost::asio::io_context io(1);  // the control thread: this one
   factotum::worker::Worker worker(io, settings, host, producers);
+  // Destroyed before the worker and the host: a reload in progress finishes first.
+  factotum::Reloader reloader(inputs, config, settings, host, worker);
   factotum::service::SignalHandler signals(
-      io, {[&] { worker.stop(); }, [&] { worker.quiet(); }, [&] { worker.dump_state(); }, {}});
-  worker.set_on_finished([&signals] { signals.close(); });
+      io, {[&] {
+             reloader.close();
+             worker.stop();
+           },
+           [&] { worker.quiet(); }, [&] { worker.dump_state(); }, [&] { reloader.request(); }});
+  worker.set_on_finished([&] {
+    reloader.close();
+    signals.close();
+  });
   Log::info("factotum starting", {{"version", FACTOTUM_VERSION},
                                   {"config", config.source.string()},
                                   {"server", config.faktory.url.redacted()}});
@@ -207,8 +190,7 @@ int run_daemon(const CommandLine& cli) {
     } catch (const std::exception& e) {
       // A handler of the control thread threw: a bug in the daemon. Jobs in flight are not
       // thrown away for it: stop as on TERM (their FAILs still go out), then exit 70.
-      Log::error(std::string("internal error on the control thread: ") + e.what() +
-                 "; stopping");
+      Log::error(std::string("internal error on the control thread: ") + e.what() + "; stopping");
       exit_code = kExitSoftware;
       worker.stop();
     }

@@ -42,11 +42,8 @@ struct SignalHandler::Impl {
         if (actions.dump) actions.dump();
         break;
       case SIGHUP:
-        if (actions.reload) {
-          actions.reload();
-        } else {
-          Log::warning("received SIGHUP: reload not supported yet; nothing changed");
-        }
+        Log::info("received SIGHUP");
+        if (actions.reload) actions.reload();
         break;
       default:
         break;

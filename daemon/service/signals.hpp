@@ -1,6 +1,6 @@
 // Signals, handled on the control thread through asio::signal_set — never inside a raw signal
 // handler (issue #4): TERM/INT stop (a second one hurries), TSTP quiet, TTIN dumps the state,
-// HUP is reserved for live reload.
+// HUP reloads.
 #pragma once
 
 #include <functional>

@@ -21,6 +21,9 @@ struct WorkerSettings {
   // pointers whether it must reconnect.
   std::shared_ptr<const faktory::ClientOptions> connection =
       std::make_shared<const faktory::ClientOptions>();
+  // The TLS files' identities (device, inode, size, mtime) when `connection` was built: a
+  // reload with the same paths but rotated files builds a new connection object.
+  std::string tls_files_stamp;
   unsigned concurrency = 10;
   QueueSelection queues{false, {"default"}, {}};
   std::chrono::milliseconds shutdown_timeout{25000};

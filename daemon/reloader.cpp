@@ -1,0 +1,159 @@
+#include "reloader.hpp"
+
+#include "daemon_settings.hpp"
+#include "plugin_setup.hpp"
+#include "plugins/plugin_host.hpp"
+#include "service/log.hpp"
+#include "worker/worker.hpp"
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+namespace factotum {
+
+using service::Log;
+
+namespace {
+
+constexpr const char* kReloadFailed = "reload failed; still running the previous configuration";
+
+// One line per changed setting, for the log (config_diff, when it lands).
+std::vector<std::string> changes_between(const config::Config&, const config::Config&) {
+  return {};
+}
+
+}  // namespace
+
+struct Reloader::Impl {
+  ConfigInputs inputs;
+  plugins::PluginHost& host;
+  worker::Worker& worker;
+  // What runs now; only the reload thread touches them once it has started.
+  config::Config running;
+  std::shared_ptr<const worker::WorkerSettings> settings;
+
+  std::mutex mutex;
+  std::condition_variable wake;
+  bool reload_pending = false;
+  bool rescan_pending = false;
+  bool closed = false;
+  std::thread thread;  // started by the first request
+
+  Impl(ConfigInputs config_inputs, config::Config running_config,
+       std::shared_ptr<const worker::WorkerSettings> running_settings,
+       plugins::PluginHost& plugin_host, worker::Worker& the_worker)
+      : inputs(std::move(config_inputs)),
+        host(plugin_host),
+        worker(the_worker),
+        running(std::move(running_config)),
+        settings(std::move(running_settings)) {}
+
+  void request(bool full) {
+    {
+      std::lock_guard lock(mutex);
+      if (closed) {
+        Log::info("stopping: the reload request is ignored");
+        return;
+      }
+      if (reload_pending || (rescan_pending && !full)) {
+        Log::info("a reload is already queued; this request joins it");
+      } else if (thread.joinable()) {
+        Log::debug("reload queued");
+      }
+      (full ? reload_pending : rescan_pending) = true;
+      if (!thread.joinable()) thread = std::thread([this] { loop(); });
+    }
+    wake.notify_one();
+  }
+
+  void close() {
+    {
+      std::lock_guard lock(mutex);
+      closed = true;
+    }
+    wake.notify_one();
+  }
+
+  void loop() {
+    std::unique_lock lock(mutex);
+    for (;;) {
+      wake.wait(lock, [this] { return closed || reload_pending || rescan_pending; });
+      if (closed) return;
+      // A full reload rescans the plugin directories too: one covers both requests.
+      const bool full = reload_pending;
+      reload_pending = rescan_pending = false;
+      lock.unlock();
+      try {
+        if (full) {
+          reload();
+        } else {
+          rescan();
+        }
+      } catch (const config::ConfigError& e) {
+        Log::error(std::string("configuration error: ") + e.what());
+        Log::error(kReloadFailed);
+      } catch (const std::exception& e) {
+        Log::error(std::string("reload: internal error: ") + e.what());
+        Log::error(kReloadFailed);
+      }
+      lock.lock();
+    }
+  }
+
+  void reload() {
+    Log::info("reloading the configuration", {{"config", inputs.file.string()}});
+    config::Config next = config::load_config(inputs.file, inputs.overrides, inputs.env);
+    // The wid is kept for the life of the process (the server knows this worker by it).
+    const std::string& wid = settings->connection->identity.wid;
+    if (!next.worker.wid.empty() && next.worker.wid != wid) {
+      Log::warning("worker.wid changed: the worker id stays " + wid +
+                   " until factotum is restarted");
+    }
+    auto next_settings = make_worker_settings(next, wid, settings.get());
+    // Last of what may fail: a plugin set that cannot be used leaves everything as it was.
+    setup_plugins(host, next, PluginSetup::reload);
+
+    for (const auto& warning : next.warnings) Log::warning(warning);
+    const auto changes = changes_between(running, next);
+    for (const auto& change : changes) Log::info("reload: " + change);
+    Log::set_level(next.logging.level);
+    Log::set_format(next.logging.format);
+    worker.apply(next_settings);
+    running = std::move(next);
+    settings = std::move(next_settings);
+    Log::info(changes.empty() ? "reload done: the configuration is unchanged"
+                              : "reload done: the new configuration is in effect");
+  }
+
+  void rescan() {
+    Log::info("a plugin directory changed: rescanning");
+    setup_plugins(host, running, PluginSetup::reload);
+    Log::info("plugin rescan done");
+  }
+};
+
+Reloader::Reloader(ConfigInputs inputs, config::Config running,
+                   std::shared_ptr<const worker::WorkerSettings> settings,
+                   plugins::PluginHost& host, worker::Worker& worker)
+    : impl_(std::make_unique<Impl>(std::move(inputs), std::move(running), std::move(settings), host,
+                                   worker)) {}
+
+Reloader::~Reloader() {
+  impl_->close();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+void Reloader::request() {
+  impl_->request(true);
+}
+
+void Reloader::request_plugin_rescan() {
+  impl_->request(false);
+}
+
+void Reloader::close() {
+  impl_->close();
+}
+
+}  // namespace factotum
