@@ -194,5 +194,8 @@ void BlockingClient::end() {
 void BlockingClient::close() noexcept {
   impl_->connection.close();
 }
+void BlockingClient::interrupt() const noexcept {
+  impl_->connection.interrupt();
+}
 
 }  // namespace factotum::faktory

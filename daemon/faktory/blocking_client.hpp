@@ -69,6 +69,10 @@ class BlockingClient {
   void end();
   // Abrupt close.
   void close() noexcept;
+  // Closes the connection for the server from another thread, while this client is idle (no
+  // call under way, no FETCH pending): SyncConnection::interrupt(). The owner's next call
+  // fails as on a dropped connection; it should close() it first when it knows.
+  void interrupt() const noexcept;
 
  private:
   struct Impl;

@@ -145,6 +145,10 @@ SyncConnection::~SyncConnection() {
   close();
 }
 
+void SyncConnection::interrupt() const noexcept {
+  if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
+}
+
 void SyncConnection::close() noexcept {
   if (ssl_ != nullptr) {
     SSL_free(ssl_);  // also frees the BIO

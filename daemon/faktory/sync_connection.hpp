@@ -63,6 +63,10 @@ class SyncConnection {
   bool is_open() const noexcept { return fd_ >= 0; }
   // Closes at once. Safe to call twice.
   void close() noexcept;
+  // Shuts the socket down (both ways) without closing it: the server sees the connection close
+  // and the next read or write here fails. Callable from another thread while no other call
+  // is under way on this connection (the caller guarantees it: the fd stays valid).
+  void interrupt() const noexcept;
 
  private:
   enum class Io { read, write };

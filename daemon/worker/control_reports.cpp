@@ -31,6 +31,8 @@ struct ControlReports::Impl : std::enable_shared_from_this<Impl> {
   std::deque<Pending> queue;
   bool sending = false;  // the coroutine below is draining the queue
   std::optional<faktory::Client> client;
+  // The connection settings `client` was built from: new ones (a reload) mean a new connection.
+  std::shared_ptr<const faktory::ClientOptions> built_from;
   Backoff backoff{std::random_device{}()};
   asio::steady_timer timer;
   Clock::time_point connected_since{};
@@ -64,8 +66,13 @@ struct ControlReports::Impl : std::enable_shared_from_this<Impl> {
   }
 
   asio::awaitable<bool> connect(const Pending& pending) {
-    // Always on the newest connection settings.
-    client.emplace(io.get_executor(), *context.settings.current()->connection);
+    // Always on the newest connection settings, as a producer: the server takes FAIL by jid
+    // from any connection, and a connection without the wid does not keep the worker's
+    // registration alive while it re-registers with new labels (PROTOCOL.md §4).
+    built_from = context.settings.current()->connection;
+    faktory::ClientOptions options = *built_from;
+    options.identity = faktory::Identity{};
+    client.emplace(io.get_executor(), std::move(options));
     const auto attempt = Clock::now();
     auto connected = co_await client->connect();
     if (connected) {
@@ -82,6 +89,9 @@ struct ControlReports::Impl : std::enable_shared_from_this<Impl> {
 
   asio::awaitable<void> send(const Pending& pending) {
     const auto& jid = pending.failure.jid;
+    if (client && client->is_connected() && built_from != context.settings.current()->connection) {
+      co_await client->end();  // a reload changed the server or the credentials
+    }
     for (;;) {
       if (client && client->is_connected()) {
         auto sent = co_await client->fail(pending.failure);

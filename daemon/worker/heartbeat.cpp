@@ -26,6 +26,24 @@ void Heartbeat::finish() {
   timer_.cancel();
 }
 
+void Heartbeat::settings_changed() {
+  timer_.cancel();
+}
+
+void Heartbeat::hold() {
+  held_ = true;
+  timer_.cancel();
+}
+
+void Heartbeat::release() {
+  held_ = false;
+  timer_.cancel();
+}
+
+bool Heartbeat::disconnected() const noexcept {
+  return !connecting_ && (!client_ || !client_->is_connected());
+}
+
 std::string Heartbeat::describe() const {
   return client_ && client_->is_connected() ? "connected" : "reconnecting";
 }
@@ -60,11 +78,24 @@ asio::awaitable<void> Heartbeat::beat_once() {
 asio::awaitable<void> Heartbeat::run() {
   auto self = shared_from_this();
   while (!finishing_) {
+    const auto newest = context_.settings.current()->connection;
+    if (client_ && client_->is_connected() && (held_ || built_from_ != newest)) {
+      co_await client_->end();  // (then look again: finish() or release() may have come)
+      continue;
+    }
+    if (held_) {
+      timer_.expires_at(asio::steady_timer::time_point::max());  // until release()
+      (void)co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+      continue;
+    }
     if (!client_ || !client_->is_connected()) {
       // Each connection on the newest settings (the wid never changes).
-      client_.emplace(io_.get_executor(), *context_.settings.current()->connection);
+      built_from_ = newest;
+      client_.emplace(io_.get_executor(), *newest);
       const auto attempt = std::chrono::steady_clock::now();
+      connecting_ = true;
       auto connected = co_await client_->connect();
+      connecting_ = false;
       if (!connected) {
         context_.status.failed(connected.error().what(), attempt);
         if (finishing_) break;

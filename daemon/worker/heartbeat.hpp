@@ -28,6 +28,15 @@ class Heartbeat : public std::enable_shared_from_this<Heartbeat> {
   boost::asio::awaitable<void> run();
   // Sends END and stops (the last step of shutdown).
   void finish();
+  // A reload published new settings: a new server, credentials or identity means ending the
+  // connection and connecting again (the next beat comes at once); a new interval applies
+  // from the next wait.
+  void settings_changed();
+  // Re-registration (labels changed): END the connection and stay away until release().
+  void hold();
+  void release();
+  // No connection open or being opened (for the re-registration to know when all are closed).
+  bool disconnected() const noexcept;
   std::string describe() const;
 
  private:
@@ -40,6 +49,9 @@ class Heartbeat : public std::enable_shared_from_this<Heartbeat> {
   Backoff backoff_;
   boost::asio::steady_timer timer_;
   bool finishing_ = false;
+  bool held_ = false;
+  bool connecting_ = false;
+  std::shared_ptr<const faktory::ClientOptions> built_from_;  // what client_ was built with
   std::chrono::steady_clock::time_point connected_since_{};
 };
 

@@ -24,6 +24,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+bool same_server(const faktory::ClientOptions& a, const faktory::ClientOptions& b) {
+  return a.url.tls == b.url.tls && a.url.host == b.url.host && a.url.port == b.url.port;
+}
+
 std::uint64_t random_seed(unsigned index) {
   std::random_device rd;
   return (static_cast<std::uint64_t>(rd()) << 32) ^ index;
@@ -61,6 +65,29 @@ void Processor::wake() {
   sleep_cv_.notify_all();
 }
 
+bool Processor::detach_if_running() {
+  State expected = State::running;
+  // The job function runs: this thread owns client_ until it leaves State::running, which it
+  // cannot do while the state is `detaching` (finish_running waits). So the connection is idle
+  // and its fd stays valid while it is shut down here.
+  if (!state_.compare_exchange_strong(expected, State::detaching, std::memory_order_acq_rel)) {
+    return false;
+  }
+  if (client_ && client_->is_connected() && !client_->fetch_pending()) {
+    client_->interrupt();
+    detached_.store(true, std::memory_order_release);
+  }
+  state_.store(State::running, std::memory_order_release);
+  return detached_.load(std::memory_order_acquire);
+}
+
+bool Processor::disconnected_for_hold() const noexcept {
+  if (exited()) return true;
+  const State state = state_.load(std::memory_order_acquire);
+  if (state == State::held || state == State::stopped) return true;
+  return state == State::running && detached_.load(std::memory_order_acquire);
+}
+
 std::string Processor::describe() const {
   switch (state_.load(std::memory_order_relaxed)) {
     case State::starting:
@@ -70,11 +97,14 @@ std::string Processor::describe() const {
     case State::fetching:
       return "fetching";
     case State::running:
+    case State::detaching:
       return "running a job";
     case State::reporting:
       return "reporting a result";
     case State::waiting:
       return "waiting to reconnect";
+    case State::held:
+      return "disconnected while the worker re-registers";
     case State::stopped:
       return "stopped";
   }
@@ -91,7 +121,7 @@ void Processor::run() {
   ::pthread_setname_np(::pthread_self(), name.substr(0, 15).c_str());  // top -H, core dumps
   while (may_fetch()) {
     // (Checked again after connecting: a stop may have come while it blocked.)
-    if (!ensure_connected() || !may_fetch()) continue;
+    if (!ensure_connected() || !may_fetch() || context_.connections_held()) continue;
     Fetched fetched = fetch();
     while (fetched && *fetched) fetched = report_and_fetch(run_job(std::move(**fetched)));
     if (!fetched) fetch_failed(fetched.error());
@@ -125,7 +155,32 @@ const std::vector<std::string>& Processor::next_queues() {
   return order_->next();
 }
 
+void Processor::wait_while_held() {
+  if (!context_.connections_held()) return;
+  end_connection();
+  const State before = state_.exchange(State::held);
+  {
+    std::unique_lock lock(sleep_mutex_);
+    sleep_cv_.wait(lock, [this] { return !context_.connections_held(); });
+    woken_ = false;
+  }
+  state_ = before;
+}
+
+void Processor::finish_running() {
+  State expected = State::running;
+  while (!state_.compare_exchange_weak(expected, State::reporting, std::memory_order_acq_rel)) {
+    // `detaching`: the control thread is shutting the socket down; it takes microseconds.
+    expected = State::running;
+    std::this_thread::yield();
+  }
+  // Closed for the server by a re-registration while the job ran: drop it quietly (it is not
+  // an outage); the report goes out on the next connection.
+  if (detached_.exchange(false, std::memory_order_acq_rel)) client_->close();
+}
+
 bool Processor::ensure_connected() {
+  wait_while_held();
   refresh_settings();
   // New connection settings (url, password, TLS): reconnect, between jobs.
   if (connection_outdated()) end_connection();
@@ -134,7 +189,12 @@ bool Processor::ensure_connected() {
 }
 
 bool Processor::connect_once(bool for_report) {
-  if (!client_ || connection_outdated()) {
+  wait_while_held();
+  // A report goes to the server its job came from: after a reload that changed the server,
+  // the old one (an ACK would mean nothing to the new one).
+  const bool keep_server =
+      for_report && client_ && !same_server(*connection_, *settings_->connection);
+  if (!client_ || (connection_outdated() && !keep_server)) {
     client_.emplace(*settings_->connection);
     connection_ = settings_->connection;
   }
@@ -267,10 +327,12 @@ std::optional<Processor::Report> Processor::invalid_job(const std::string& paylo
 
 Processor::Fetched Processor::report_and_fetch(const std::optional<Report>& report) {
   const Fetched no_job = std::optional<std::string>();
+  finish_running();
   refresh_settings();  // the next FETCH uses the newest queues
   // Nothing to report (the control thread did): the loop FETCHes anew.
   if (!report) return no_job;
-  if (may_fetch() && !connection_outdated() && client_->is_connected()) {
+  if (may_fetch() && !connection_outdated() && !context_.connections_held() &&
+      client_->is_connected()) {
     // The usual case: the next FETCH goes out in the same write as the report. Same rule as
     // run(): the decision to FETCH is taken before sending, never undone.
     state_ = State::reporting;

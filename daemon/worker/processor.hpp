@@ -47,8 +47,15 @@ class Processor {
   void start();
   // Finish the job in flight and the FETCH already sent, send nothing more (but END), exit.
   void retire();
-  // Cuts a back-off sleep short (quiet, stop, retire).
+  // Cuts a back-off sleep short (quiet, stop, retire, re-registration).
   void wake();
+  // Re-registration: when a job function is running (its connection idle: no FETCH pending,
+  // nothing being sent), closes the connection for the server under it and returns true. The
+  // job goes on; its report goes out on a new connection once connections are no longer held.
+  bool detach_if_running();
+  // Has no connection open for the server while connections are held: waiting for the
+  // release, detached in a job, or gone.
+  bool disconnected_for_hold() const noexcept;
 
   unsigned index() const noexcept { return index_; }
   bool retiring() const noexcept { return retiring_.load(std::memory_order_acquire); }
@@ -61,7 +68,17 @@ class Processor {
  private:
   using Clock = std::chrono::steady_clock;
   using Fetched = faktory::Result<std::optional<std::string>>;
-  enum class State { starting, connecting, fetching, running, reporting, waiting, stopped };
+  enum class State {
+    starting,
+    connecting,
+    fetching,
+    running,
+    detaching,  // the control thread is closing the connection under a running job
+    reporting,
+    waiting,
+    held,  // connection closed; waits until connections are no longer held
+    stopped
+  };
 
   // How a job ended, as the server must hear it: ACK, or FAIL with the failure.
   struct Report {
@@ -97,6 +114,11 @@ class Processor {
   void refresh_settings();
   // The connection settings changed since client_ was built: reconnect between jobs.
   bool connection_outdated() const noexcept;
+  // Leaves State::running for State::reporting once the job function has returned (waiting
+  // out a detach under way), and drops a connection detached meanwhile.
+  void finish_running();
+  // While connections are held: END the connection and wait for the release.
+  void wait_while_held();
   const std::vector<std::string>& next_queues();
   void end_connection();
 
@@ -108,6 +130,7 @@ class Processor {
   std::atomic<bool> retiring_{false};
   std::atomic<bool> exited_{false};
   std::atomic<State> state_{State::starting};
+  std::atomic<bool> detached_{false};  // the control thread closed the connection in a job
 
   // The processor thread's own state.
   const std::uint64_t seed_;

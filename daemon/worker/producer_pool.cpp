@@ -22,23 +22,41 @@ void ProducerPool::close() {
   available_.notify_all();
 }
 
-std::unique_ptr<faktory::BlockingClient> ProducerPool::acquire() {
-  std::unique_lock lock(mutex_);
-  available_.wait(lock, [&] { return closed_ || !idle_.empty() || open_ < max_; });
-  if (closed_) return nullptr;
-  if (!idle_.empty()) {
-    auto client = std::move(idle_.back());
-    idle_.pop_back();
-    return client;
-  }
-  ++open_;
-  return std::make_unique<faktory::BlockingClient>(options_);
-}
-
-void ProducerPool::release(std::unique_ptr<faktory::BlockingClient> client) {
+void ProducerPool::reconfigure(const faktory::ClientOptions& options) {
+  std::vector<Pooled> outdated;
   {
     std::lock_guard lock(mutex_);
-    idle_.push_back(std::move(client));
+    options_ = options;
+    options_.identity = faktory::Identity{};
+    ++generation_;
+    open_ -= idle_.size();
+    outdated.swap(idle_);
+  }
+  available_.notify_all();
+  // `outdated` closes its connections here, outside the lock.
+}
+
+ProducerPool::Pooled ProducerPool::acquire() {
+  std::unique_lock lock(mutex_);
+  available_.wait(lock, [&] { return closed_ || !idle_.empty() || open_ < max_; });
+  if (closed_) return {};
+  if (!idle_.empty()) {
+    Pooled pooled = std::move(idle_.back());
+    idle_.pop_back();
+    return pooled;
+  }
+  ++open_;
+  return {std::make_unique<faktory::BlockingClient>(options_), generation_};
+}
+
+void ProducerPool::release(Pooled pooled) {
+  {
+    std::lock_guard lock(mutex_);
+    if (pooled.generation != generation_) {
+      --open_;  // built with settings a reload replaced: closed below, outside the lock
+    } else {
+      idle_.push_back(std::move(pooled));
+    }
   }
   available_.notify_one();
 }
@@ -63,7 +81,8 @@ bool ProducerPool::push(std::string_view job_json, std::string& jid_or_error) {
     return false;
   }
 
-  auto client = acquire();
+  Pooled pooled = acquire();
+  auto& client = pooled.client;
   if (!client) {
     jid_or_error = "the worker has stopped: no more jobs can be pushed";
     return false;
@@ -80,7 +99,7 @@ bool ProducerPool::push(std::string_view job_json, std::string& jid_or_error) {
     pushed = client->push(*job);
     if (pushed || client->is_connected()) break;
   }
-  release(std::move(client));
+  release(std::move(pooled));
   if (!pushed) {
     jid_or_error = pushed.error().what();
     return false;

@@ -7,6 +7,7 @@
 #include "faktory/client_options.hpp"
 
 #include <condition_variable>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -29,19 +30,28 @@ class ProducerPool {
   // the jid; on failure a message saying why.
   bool push(std::string_view job_json, std::string& jid_or_error);
 
+  // New connection settings (a reload): idle connections are closed, connections in use are
+  // closed when they are given back, and new ones use `options`. Pushes under way finish.
+  void reconfigure(const faktory::ClientOptions& options);
+
   // From now on every push is refused ("the worker has stopped"); pushes already under way
   // finish. Called when the worker has stopped.
   void close();
 
  private:
-  std::unique_ptr<faktory::BlockingClient> acquire();
-  void release(std::unique_ptr<faktory::BlockingClient> client);
+  struct Pooled {
+    std::unique_ptr<faktory::BlockingClient> client;
+    std::uint64_t generation = 0;  // of the options it was built with
+  };
+  Pooled acquire();
+  void release(Pooled pooled);
 
   faktory::ClientOptions options_;
   std::size_t max_;
   std::mutex mutex_;
   std::condition_variable available_;
-  std::vector<std::unique_ptr<faktory::BlockingClient>> idle_;
+  std::vector<Pooled> idle_;
+  std::uint64_t generation_ = 0;  // bumped by reconfigure()
   std::size_t open_ = 0;
   bool closed_ = false;
 };

@@ -29,8 +29,23 @@ void ServerStatus::connected() {
   ever_connected_ = true;
 }
 
+void ServerStatus::set_server(std::string server) {
+  std::lock_guard lock(mutex_);
+  if (server == server_) return;
+  server_ = std::move(server);
+  ever_connected_ = false;
+  down_since_.reset();
+  switched_at_ = std::chrono::steady_clock::now();
+}
+
+std::string ServerStatus::server() const {
+  std::lock_guard lock(mutex_);
+  return server_;
+}
+
 void ServerStatus::failed(const std::string& why, TimePoint since) {
   std::lock_guard lock(mutex_);
+  if (since < switched_at_) return;  // a connection to the server used before a reload
   last_error_ = why;
   if (down_since_) return;  // still down: already said so
   // A connection or attempt that began before the last recovery failed because of the outage

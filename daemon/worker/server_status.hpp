@@ -26,11 +26,16 @@ class ServerStatus {
   // that is still one outage, not a new one per straggler.
   void failed(const std::string& why, TimePoint since);
 
-  const std::string& server() const noexcept { return server_; }
+  // A reload switched to another server (redacted URL): its first connection is logged as
+  // such, and failures of connections to the old one are no outage of the new one.
+  void set_server(std::string server);
+
+  std::string server() const;
   std::string describe() const;
 
  private:
-  const std::string server_;
+  std::string server_;
+  TimePoint switched_at_{};  // when set_server() last ran
   mutable std::mutex mutex_;
   bool ever_connected_ = false;
   std::optional<TimePoint> down_since_;

@@ -42,6 +42,10 @@ struct Worker::Impl {
   ControlReports reports;
   std::shared_ptr<Heartbeat> heartbeat;
   asio::steady_timer stop_timer;
+  // Re-registration with new labels (see begin_reregistration): looks at the processors every
+  // few milliseconds until every connection of the wid is closed.
+  asio::steady_timer reregistration_timer;
+  bool reregistering = false;
   bool started = false;
   bool hurry = false;    // a second TERM/INT: skip the waits
   bool gave_up = false;  // the shutdown deadline has come (give_up_on_jobs ran)
@@ -61,7 +65,8 @@ struct Worker::Impl {
         producers(std::move(producer_pool)),
         deadlines(io_context, [this](Clock::time_point now) { return take_over_due_jobs(now); }),
         reports(io_context, context),
-        stop_timer(io_context) {
+        stop_timer(io_context),
+        reregistration_timer(io_context) {
     reports.set_on_idle([this] { maybe_finish(); });
   }
 
@@ -137,9 +142,78 @@ struct Worker::Impl {
   }
 
   void apply(std::shared_ptr<const WorkerSettings> next) {
-    context.settings.publish(std::move(next));
+    const auto previous = settings();
+    context.settings.publish(next);
+    if (next->connection != previous->connection) connection_changed(*previous, *next);
     if (started) deadlines.scan_now();  // shorter job timeouts may need an earlier look
     reconcile();
+  }
+
+  // New server, credentials, TLS or labels. Processors see it before their next FETCH and
+  // reconnect then (a job in flight finishes and is reported on the connection it came from);
+  // the heartbeat reconnects at once; the control thread's reporting connection and the
+  // producers' connections on their next use.
+  void connection_changed(const WorkerSettings& previous, const WorkerSettings& next) {
+    producers->reconfigure(*next.connection);
+    const auto& before = *previous.connection;
+    const auto& after = *next.connection;
+    const bool same_server = before.url.tls == after.url.tls && before.url.host == after.url.host &&
+                             before.url.port == after.url.port;
+    if (same_server && before.identity.labels != after.identity.labels) {
+      begin_reregistration();
+      return;
+    }
+    Log::info("connection settings changed: each processor reconnects after its current job",
+              {{"server", after.url.redacted()}});
+    context.status.set_server(after.url.redacted());
+    if (heartbeat) heartbeat->settings_changed();
+  }
+
+  // The server keeps a worker's labels from the first HELLO of its wid until every connection
+  // of that wid has closed (PROTOCOL.md §4). So: no new FETCH; each processor closes its
+  // connection once its FETCH has returned; a processor inside a job function has its idle
+  // connection closed under it (the job goes on, its report waits); the heartbeat ENDs. When
+  // all are closed, everyone reconnects with the new labels. Fetching pauses for about one
+  // FETCH block (≤ 2 s); no job is interrupted.
+  void begin_reregistration() {
+    if (!started || context.phase() == Phase::stopping) return;
+    if (reregistering) return;  // the reconnect after it uses the newest settings anyway
+    reregistering = true;
+    Log::info(
+        "labels changed: re-registering with the Faktory server (it keeps a worker's labels "
+        "until all its connections have closed); no new FETCH until then",
+        {{"in_flight", std::to_string(jobs_in_flight())}});
+    context.hold_connections(true);
+    if (heartbeat) heartbeat->hold();
+    for (auto& p : processors) p->wake();
+    check_reregistration();
+  }
+
+  void check_reregistration() {
+    if (!reregistering) return;
+    bool all_closed = heartbeat == nullptr || heartbeat->disconnected();
+    for (auto& p : processors) {
+      if (p->disconnected_for_hold() || p->detach_if_running()) continue;
+      all_closed = false;  // a FETCH still pending, a report being sent, a connect under way
+    }
+    if (all_closed) {
+      end_reregistration();
+      Log::info("re-registering: every connection closed; reconnecting with the new labels");
+      return;
+    }
+    reregistration_timer.expires_after(std::chrono::milliseconds(20));
+    reregistration_timer.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) check_reregistration();
+    });
+  }
+
+  void end_reregistration() {
+    if (!reregistering) return;
+    reregistering = false;
+    reregistration_timer.cancel();
+    context.hold_connections(false);
+    if (heartbeat) heartbeat->release();
+    for (auto& p : processors) p->wake();
   }
 
   void processor_exited(unsigned index) {
@@ -201,6 +275,7 @@ struct Worker::Impl {
       return;
     }
     context.set_phase(Phase::stopping);
+    end_reregistration();  // reports held back go out; nothing new is fetched anyway
     const auto timeout = settings()->shutdown_timeout;
     context.set_stop_deadline(Clock::now() + timeout);
     Log::info("stopping: no new FETCH; waiting for jobs in flight",

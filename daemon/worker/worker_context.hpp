@@ -29,6 +29,12 @@ struct WorkerContext {
   void set_phase(Phase phase) noexcept { phase_.store(phase, std::memory_order_release); }
   bool may_fetch() const noexcept { return phase() == Phase::running; }
 
+  // Re-registration (a reload changed the labels, which the server fixes per wid until every
+  // connection of the wid has closed, PROTOCOL.md §4): while set, processors send no FETCH,
+  // close their connections and do not reconnect. Set and cleared by the control thread.
+  bool connections_held() const noexcept { return held_.load(std::memory_order_acquire); }
+  void hold_connections(bool held) noexcept { held_.store(held, std::memory_order_release); }
+
   // When shutdown stops waiting for jobs in flight: stop + shutdown_timeout, or now after a
   // second TERM; max() until a stop. Back-off sleeps end by then, and a report that cannot be
   // sent by then is given up (the server retries the job when its reservation expires).
@@ -41,6 +47,7 @@ struct WorkerContext {
 
  private:
   std::atomic<Phase> phase_{Phase::running};
+  std::atomic<bool> held_{false};
   std::atomic<Clock::rep> stop_deadline_{Clock::time_point::max().time_since_epoch().count()};
 };
 

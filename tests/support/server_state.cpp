@@ -248,6 +248,12 @@ std::optional<WorkerState> ServerState::worker_state(std::string_view wid) const
   return it->second.state;
 }
 
+std::optional<std::vector<std::string>> ServerState::worker_labels(std::string_view wid) const {
+  auto it = workers_.find(wid);
+  if (it == workers_.end()) return std::nullopt;
+  return it->second.hello.labels;
+}
+
 void ServerState::signal_worker(std::string_view wid, WorkerState s) {
   auto it = workers_.find(wid);
   if (it == workers_.end()) return;

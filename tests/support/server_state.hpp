@@ -101,6 +101,8 @@ class ServerState {
   bool register_worker(std::uint64_t conn_id, const HelloData& hello);
   void remove_connection(std::uint64_t conn_id, const std::string& wid);
   std::optional<WorkerState> worker_state(std::string_view wid) const;
+  // The labels the worker record holds (from the first HELLO of its wid); nullopt: no record.
+  std::optional<std::vector<std::string>> worker_labels(std::string_view wid) const;
   void signal_worker(std::string_view wid, WorkerState s);
 
   // Periodic tasks; returns the connections the heartbeat reaper wants closed.

@@ -235,6 +235,10 @@ std::optional<std::string> TestServer::worker_state(std::string_view wid) const 
   });
 }
 
+std::optional<std::vector<std::string>> TestServer::worker_labels(std::string_view wid) const {
+  return impl_->call([&] { return impl_->core.state.worker_labels(wid); });
+}
+
 void TestServer::drop_all_connections() {
   impl_->call([&] {
     auto conns = impl_->core.connections;

@@ -74,6 +74,8 @@ class TestServer {
   // "quiet" / "terminate", as the Web UI would set it; unknown wids are ignored.
   void set_worker_state(std::string_view wid, std::string_view state);
   std::optional<std::string> worker_state(std::string_view wid) const;  // "running", ...
+  // The labels of the worker's record, as the Web UI shows them (nullopt: no such worker).
+  std::optional<std::vector<std::string>> worker_labels(std::string_view wid) const;
 
   // Fault injection.
   void drop_all_connections();              // abrupt close of every open connection

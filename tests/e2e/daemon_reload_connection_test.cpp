@@ -1,0 +1,124 @@
+// Reloads that change how the daemon reaches the server: labels (the server fixes them per wid
+// until every connection of the wid has closed) and the server itself. Jobs in flight are
+// never interrupted, and each is reported to the server it came from.
+#include "daemon_fixture.hpp"
+
+#include <csignal>
+#include <fstream>
+#include <sstream>
+
+using namespace factotum;
+using namespace factotum::testing;
+
+namespace {
+
+// Replaces `from` by `to` in the daemon's configuration file (the test must know it is there).
+void edit_config(const Daemon& daemon, const std::string& from, const std::string& to) {
+  std::stringstream text;
+  text << std::ifstream(daemon.config()).rdbuf();
+  std::string yaml = text.str();
+  const auto at = yaml.find(from);
+  REQUIRE(at != std::string::npos);
+  yaml.replace(at, from.size(), to);
+  std::ofstream(daemon.config()) << yaml;
+}
+
+using Labels = std::optional<std::vector<std::string>>;
+
+}  // namespace
+
+TEST_CASE(
+    "a labels change re-registers the same wid with the new labels while a job in flight "
+    "finishes") {
+  TestServer server(quick_server_options());
+  Daemon::Settings settings;
+  settings.concurrency = 2;
+  settings.worker_extra = "  labels: [blue]\n";
+  Daemon daemon(server, settings);
+  daemon.start();
+  REQUIRE(server.wait_for(
+      [&](const TestServer::Stats&) {
+        return server.worker_labels(daemon.wid()) == Labels(std::vector<std::string>{"blue"});
+      },
+      kDeadline));
+  auto producer = producer_for(server);
+  Gate gate;
+  auto held = job("gate", gate.args());
+  push_and_await_start(daemon, *producer, held);
+
+  edit_config(daemon, "labels: [blue]", "labels: [green, canary]");
+  daemon.process().signal(SIGHUP);
+  // The same wid, registered again: the server now shows the new labels.
+  REQUIRE(server.wait_for(
+      [&](const TestServer::Stats&) {
+        return server.worker_labels(daemon.wid()) ==
+               Labels(std::vector<std::string>{"green", "canary"});
+      },
+      kDeadline));
+
+  // The job that ran through the re-registration finishes and is reported once.
+  gate.open();
+  REQUIRE(server.wait_for([&](const TestServer::Stats&) { return server.ack_count(held.jid) == 1; },
+                          kDeadline));
+  CHECK(server.fail_count(held.jid) == 0);
+  // And the worker fetches again.
+  auto after = job("ok");
+  REQUIRE(producer->push(after));
+  REQUIRE(server.wait_for(
+      [&](const TestServer::Stats&) { return server.ack_count(after.jid) == 1; }, kDeadline));
+  CHECK(server.worker_labels(daemon.wid()) == Labels(std::vector<std::string>{"green", "canary"}));
+
+  daemon.process().signal(SIGTERM);
+  CHECK(daemon.process().wait_exit(kDeadline) == 0);
+  CHECK(server.ack_count(held.jid) == 1);
+  CHECK(server.stats().working == 0);
+}
+
+TEST_CASE(
+    "a url change moves the worker to the new server while a job in flight is ACKed where it came "
+    "from") {
+  TestServer old_server(quick_server_options());
+  TestServer new_server(quick_server_options());
+  Daemon::Settings settings;
+  settings.concurrency = 2;
+  Daemon daemon(old_server, settings);
+  daemon.start();
+  auto old_producer = producer_for(old_server);
+  Gate gate;
+  auto held = job("gate", gate.args());
+  push_and_await_start(daemon, *old_producer, held);
+
+  edit_config(daemon, "url: " + old_server.url(), "url: " + new_server.url());
+  daemon.process().signal(SIGHUP);
+  // The idle processor and the heartbeat move at once (after the FETCH they had sent).
+  REQUIRE(new_server.wait_for(
+      [&](const TestServer::Stats&) {
+        return !connections_of(new_server, daemon.wid(), "FETCH").empty() &&
+               !connections_of(new_server, daemon.wid(), "BEAT").empty();
+      },
+      kDeadline));
+  auto new_producer = producer_for(new_server);
+  auto moved = job("ok");
+  REQUIRE(new_producer->push(moved));
+  REQUIRE(new_server.wait_for(
+      [&](const TestServer::Stats&) { return new_server.ack_count(moved.jid) == 1; }, kDeadline));
+
+  // The job that was running is reported to the server that handed it out, then its processor
+  // moves too: the old server forgets the worker once its last connection has closed.
+  gate.open();
+  REQUIRE(old_server.wait_for(
+      [&](const TestServer::Stats&) {
+        return old_server.ack_count(held.jid) == 1 && !old_server.worker_state(daemon.wid());
+      },
+      kDeadline));
+  CHECK(old_server.stats().working == 0);
+  CHECK(new_server.ack_count(held.jid) == 0);
+  REQUIRE(new_server.wait_for(
+      [&](const TestServer::Stats&) {
+        return connections_of(new_server, daemon.wid(), "FETCH").size() == 2;
+      },
+      kDeadline));
+
+  daemon.process().signal(SIGTERM);
+  CHECK(daemon.process().wait_exit(kDeadline) == 0);
+}
