@@ -29,6 +29,7 @@ struct Reloader::Impl {
   ConfigInputs inputs;
   plugins::PluginHost& host;
   worker::Worker& worker;
+  std::function<void(const config::Config&)> on_applied;
   // What runs now; only the reload thread touches them once it has started.
   config::Config running;
   std::shared_ptr<const worker::WorkerSettings> settings;
@@ -42,10 +43,12 @@ struct Reloader::Impl {
 
   Impl(ConfigInputs config_inputs, config::Config running_config,
        std::shared_ptr<const worker::WorkerSettings> running_settings,
-       plugins::PluginHost& plugin_host, worker::Worker& the_worker)
+       plugins::PluginHost& plugin_host, worker::Worker& the_worker,
+       std::function<void(const config::Config&)> applied)
       : inputs(std::move(config_inputs)),
         host(plugin_host),
         worker(the_worker),
+        on_applied(std::move(applied)),
         running(std::move(running_config)),
         settings(std::move(running_settings)) {}
 
@@ -122,6 +125,7 @@ struct Reloader::Impl {
     worker.apply(next_settings);
     running = std::move(next);
     settings = std::move(next_settings);
+    if (on_applied) on_applied(running);
     Log::info(changes.empty() ? "reload done: the configuration is unchanged"
                               : "reload done: the new configuration is in effect");
   }
@@ -135,9 +139,10 @@ struct Reloader::Impl {
 
 Reloader::Reloader(ConfigInputs inputs, config::Config running,
                    std::shared_ptr<const worker::WorkerSettings> settings,
-                   plugins::PluginHost& host, worker::Worker& worker)
+                   plugins::PluginHost& host, worker::Worker& worker,
+                   std::function<void(const config::Config&)> on_applied)
     : impl_(std::make_unique<Impl>(std::move(inputs), std::move(running), std::move(settings), host,
-                                   worker)) {}
+                                   worker, std::move(on_applied))) {}
 
 Reloader::~Reloader() {
   impl_->close();

@@ -14,6 +14,7 @@
 #include "worker/worker_settings.hpp"
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 
 namespace factotum::plugins {
@@ -36,9 +37,11 @@ class Reloader {
  public:
   // `running` and `settings` are what the daemon runs now; `host` and `worker` must outlive the
   // Reloader.
+  // `on_applied` (optional) is called on the reload thread with each configuration a reload
+  // put in effect (e.g. to watch the new plugin directories).
   Reloader(ConfigInputs inputs, config::Config running,
            std::shared_ptr<const worker::WorkerSettings> settings, plugins::PluginHost& host,
-           worker::Worker& worker);
+           worker::Worker& worker, std::function<void(const config::Config&)> on_applied = {});
   // Lets a reload in progress finish, then joins the thread.
   ~Reloader();
   Reloader(const Reloader&) = delete;
