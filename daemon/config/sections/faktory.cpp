@@ -75,8 +75,9 @@ void read_faktory(const YamlReader& yaml, const YAML::Node& v, const faktory::En
                                "set together with faktory.password_file (line " +
                                    std::to_string(*password_file_line) + "); use only one");
                    }
-                   if (text.empty())
+                   if (text.empty()) {
                      yaml.fail(value, path, "is empty; remove the key for no password");
+                   }
                    out.password = text;
                    out.password_source = PasswordSource::config;
                    password_line = yaml.where(k).line;
@@ -89,8 +90,9 @@ void read_faktory(const YamlReader& yaml, const YAML::Node& v, const faktory::En
                    }
                    PasswordFile read = read_password_file(text, yaml.base_dir(), env);
                    if (!read.ok()) yaml.fail(value, path, std::move(read.error));
-                   if (read.readable_by_everyone)
+                   if (read.readable_by_everyone) {
                      facts.shared_password_file_where = yaml.where(value);
+                   }
                    out.password = std::move(read.password);
                    out.password_source = PasswordSource::file;
                    out.password_file = std::move(read.file);

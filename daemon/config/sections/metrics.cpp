@@ -16,8 +16,9 @@ void read_metrics(const YamlReader& yaml, const YAML::Node& v, MetricsConfig& ou
                  const std::string text = yaml.string(k, value, path);
                  out = MetricsConfig{};
                  if (text.empty()) return;  // explicitly off
-                 if (auto error = parse_listen(text, out))
+                 if (auto error = parse_listen(text, out)) {
                    yaml.fail(value, path, std::move(*error));
+                 }
                });
 }
 
