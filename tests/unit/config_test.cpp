@@ -392,8 +392,6 @@ TEST_CASE("queue lists and maps are validated", "[config][queues][errors]") {
         "t.yaml:2:11: worker.queues: needs at least one queue");
   CHECK(error_of("worker:\n  queues: [a, b, a]\n") ==
         "t.yaml:2:18: worker.queues: duplicate queue 'a' (first at line 2)");
-  CHECK(error_of("worker:\n  queues: [\"a b\"]\n") ==
-        "t.yaml:2:12: worker.queues: queue name 'a b' contains whitespace");
   CHECK(error_of("worker:\n  queues: [\"\"]\n") ==
         "t.yaml:2:12: worker.queues: a queue name cannot be empty");
   CHECK(error_of("worker:\n  queues: [[a]]\n") ==
@@ -409,8 +407,52 @@ TEST_CASE("queue lists and maps are validated", "[config][queues][errors]") {
         "t.yaml:3:15: worker.queues.critical: must be at most 10000, got 20000");
   CHECK(error_of("worker:\n  queues:\n    critical: 2\n    critical: 3\n") ==
         "t.yaml:4:5: worker.queues.critical: duplicate key 'critical' (first at line 3)");
-  CHECK(error_of("worker:\n  queues:\n    \"a\\tb\": 2\n") ==
-        "t.yaml:3:5: worker.queues: queue name 'a\\tb' contains whitespace");
+}
+
+// Faktory serves only queues named [a-zA-Z0-9._-]+ and silently drops any other name from a
+// FETCH, so a worker configured with one would wait for jobs that never come.
+TEST_CASE("queue names may only contain ASCII letters, digits, '.', '_' and '-'",
+          "[config][queues][errors]") {
+  const std::string allowed =
+      " may only contain ASCII letters, digits, '.', '_' and '-': the Faktory server ignores "
+      "other names in FETCH";
+  SECTION("in a list, at the name") {
+    CHECK(error_of("worker:\n  queues: [\"a b\"]\n") ==
+          "t.yaml:2:12: worker.queues: queue name 'a b'" + allowed);
+    CHECK(error_of("worker:\n  queues: [default, cr!tical]\n") ==
+          "t.yaml:2:21: worker.queues: queue name 'cr!tical'" + allowed);
+    CHECK(error_of("worker:\n  queues:\n    - default\n    - mail/outbound\n") ==
+          "t.yaml:4:7: worker.queues: queue name 'mail/outbound'" + allowed);
+    CHECK(error_of("worker:\n  queues: [\"caf\u00e9\"]\n") ==
+          "t.yaml:2:12: worker.queues: queue name 'caf\\xc3\\xa9'" + allowed);
+  }
+  SECTION("in a map, at the key") {
+    CHECK(error_of("worker:\n  queues:\n    \"a\\tb\": 2\n") ==
+          "t.yaml:3:5: worker.queues: queue name 'a\\tb'" + allowed);
+    CHECK(error_of("worker:\n  queues:\n    default: 2\n    \"low:bulk\": 1\n") ==
+          "t.yaml:4:5: worker.queues: queue name 'low:bulk'" + allowed);
+  }
+  SECTION("the error carries the position and the key") {
+    try {
+      parse("worker:\n  queues:\n    ok: 1\n    not*ok: 2\n");
+      FAIL("no error");
+    } catch (const ConfigError& e) {
+      CHECK(e.key() == "worker.queues");
+      CHECK(e.file() == "t.yaml");
+      CHECK(e.line() == 4);
+      CHECK(e.column() == 5);
+      CHECK(e.message() == "queue name 'not*ok'" + allowed);
+    }
+  }
+  SECTION("every allowed character passes, in both forms") {
+    const Config strict = parse("worker:\n  queues: [a.b, c_d, e-f, AZaz09, 1.0-rc_2]\n");
+    REQUIRE(strict.worker.queues.size() == 5);
+    CHECK(strict.worker.queues[3].name == "AZaz09");
+    const Config weighted = parse("worker:\n  queues: {mail.out: 2, low_prio-1: 1}\n");
+    REQUIRE(weighted.worker.queues.size() == 2);
+    CHECK(weighted.worker.queues[0].name == "mail.out");
+    CHECK(weighted.worker.queues[1].name == "low_prio-1");
+  }
 }
 
 TEST_CASE("labels, wid, middleware and metrics are validated", "[config][errors]") {
