@@ -6,12 +6,14 @@
 #include "plugins/plugin_host.hpp"
 #include "reloader.hpp"
 #include "run_job.hpp"
+#include "service/directory_watch.hpp"
 #include "service/log.hpp"
 #include "service/signals.hpp"
 #include "worker/producer_pool.hpp"
 #include "worker/worker.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/program_options.hpp>
 
 #include <malloc.h>
@@ -166,16 +168,38 @@ int run_daemon(const CommandLine& cli) {
 
   boost::asio::io_context io(1);  // the control thread: this one
   factotum::worker::Worker worker(io, settings, host, producers);
+  // plugins.watch: a plugin directory changed → the plugin part of a reload. The Reloader
+  // below outlives every callback of the watch (both die after the io_context stopped running).
+  std::function<void()> rescan_plugins;
+  factotum::service::DirectoryWatch plugin_watch(io, [&] { rescan_plugins(); });
+  const auto watch_plugins = [&plugin_watch](const factotum::config::PluginsConfig& plugins) {
+    const auto watched = plugin_watch.watch(plugins.watch ? plugins.directories
+                                                          : std::vector<std::filesystem::path>{});
+    if (plugins.watch) {
+      Log::info("watching the plugin directories for changes",
+                {{"directories", std::to_string(watched)}});
+    }
+  };
+  watch_plugins(config.plugins);
   // Destroyed before the worker and the host: a reload in progress finishes first.
-  factotum::Reloader reloader(inputs, config, settings, host, worker);
+  factotum::Reloader reloader(inputs, config, settings, host, worker,
+                              [&io, &watch_plugins](const factotum::config::Config& applied) {
+                                // On the reload thread: the watch belongs to the control thread.
+                                boost::asio::post(io, [&watch_plugins, plugins = applied.plugins] {
+                                  watch_plugins(plugins);
+                                });
+                              });
+  rescan_plugins = [&reloader] { reloader.request_plugin_rescan(); };
   factotum::service::SignalHandler signals(
       io, {[&] {
              reloader.close();
+             plugin_watch.close();
              worker.stop();
            },
            [&] { worker.quiet(); }, [&] { worker.dump_state(); }, [&] { reloader.request(); }});
   worker.set_on_finished([&] {
     reloader.close();
+    plugin_watch.close();
     signals.close();
   });
   Log::info("factotum starting", {{"version", FACTOTUM_VERSION},

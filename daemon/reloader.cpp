@@ -1,5 +1,6 @@
 #include "reloader.hpp"
 
+#include "config/config_diff.hpp"
 #include "daemon_settings.hpp"
 #include "plugin_setup.hpp"
 #include "plugins/plugin_host.hpp"
@@ -17,11 +18,6 @@ using service::Log;
 namespace {
 
 constexpr const char* kReloadFailed = "reload failed; still running the previous configuration";
-
-// One line per changed setting, for the log (config_diff, when it lands).
-std::vector<std::string> changes_between(const config::Config&, const config::Config&) {
-  return {};
-}
 
 }  // namespace
 
@@ -118,7 +114,7 @@ struct Reloader::Impl {
     setup_plugins(host, next, PluginSetup::reload);
 
     for (const auto& warning : next.warnings) Log::warning(warning);
-    const auto changes = changes_between(running, next);
+    const auto changes = config::describe_changes(running, next);
     for (const auto& change : changes) Log::info("reload: " + change);
     Log::set_level(next.logging.level);
     Log::set_format(next.logging.format);

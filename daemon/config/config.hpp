@@ -141,6 +141,9 @@ struct PluginsConfig {
                                                  "/usr/local/lib/factotum/plugins"};
   bool strict_permissions = true;
   bool fatal_errors = false;
+  // Watch the directories (inotify) and rescan them when a .so appears, is replaced or is
+  // removed, after a settle delay: the plugin part of a reload, without SIGHUP.
+  bool watch = false;
   // Plugin name → settings. Which names exist is only known once plugins are loaded: the
   // daemon checks them then (did_you_mean() helps) and uses `where` in its message.
   std::map<std::string, PluginSettings, std::less<>> settings;

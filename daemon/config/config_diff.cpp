@@ -124,6 +124,7 @@ void compare_plugins(const PluginsConfig& b, const PluginsConfig& a, Changes& ou
   out.compare("plugins.strict_permissions", bool_text(b.strict_permissions),
               bool_text(a.strict_permissions));
   out.compare("plugins.fatal_errors", bool_text(b.fatal_errors), bool_text(a.fatal_errors));
+  out.compare("plugins.watch", bool_text(b.watch), bool_text(a.watch));
   // Never the settings themselves: they may hold API keys and the like.
   for_each_name(b.settings, a.settings,
                 [&](std::string_view name, const PluginSettings* old, const PluginSettings* now) {

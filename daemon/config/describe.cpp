@@ -99,6 +99,7 @@ std::string describe(const Config& c) {
            p.directories, [](const std::filesystem::path& d) { return d.string(); }, "(none)"));
   line(std::string("  strict_permissions: ") + (p.strict_permissions ? "true" : "false"));
   line(std::string("  fatal_errors: ") + (p.fatal_errors ? "true" : "false"));
+  line(std::string("  watch: ") + (p.watch ? "true" : "false"));
   // Names only: plugin settings may hold API keys and the like.
   std::string settings;
   for (const auto& [name, s] : p.settings) {

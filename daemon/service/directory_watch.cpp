@@ -61,8 +61,8 @@ struct DirectoryWatch::Impl : std::enable_shared_from_this<Impl> {
     if (reading || closed) return;
     reading = true;
     inotify.async_read_some(
-        asio::buffer(buffer), [self = shared_from_this()](const boost::system::error_code& ec,
-                                                          std::size_t size) {
+        asio::buffer(buffer),
+        [self = shared_from_this()](const boost::system::error_code& ec, std::size_t size) {
           self->reading = false;
           if (ec || self->closed) return;
           self->handle(size);
@@ -82,9 +82,10 @@ struct DirectoryWatch::Impl : std::enable_shared_from_this<Impl> {
       if ((event->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) != 0) {
         const auto it = watches.find(event->wd);
         if (it != watches.end() && (event->mask & IN_IGNORED) == 0) {
-          Log::warning("plugins.watch: a plugin directory was removed or moved; no longer "
-                       "watching it",
-                       {{"directory", it->second.string()}});
+          Log::warning(
+              "plugins.watch: a plugin directory was removed or moved; no longer "
+              "watching it",
+              {{"directory", it->second.string()}});
           relevant = true;
         }
         if ((event->mask & IN_IGNORED) != 0 && it != watches.end()) watches.erase(it);
@@ -105,12 +106,12 @@ struct DirectoryWatch::Impl : std::enable_shared_from_this<Impl> {
     for (const auto& [wd, directory] : watches) ::inotify_rm_watch(inotify.native_handle(), wd);
     watches.clear();
     for (const auto& directory : directories) {
-      const int wd = ::inotify_add_watch(inotify.native_handle(), directory.c_str(),
-                                         kEvents | IN_ONLYDIR);
+      const int wd =
+          ::inotify_add_watch(inotify.native_handle(), directory.c_str(), kEvents | IN_ONLYDIR);
       if (wd < 0) {
-        Log::warning(std::string("plugins.watch: cannot watch the directory: ") +
-                         std::strerror(errno),
-                     {{"directory", directory.string()}});
+        Log::warning(
+            std::string("plugins.watch: cannot watch the directory: ") + std::strerror(errno),
+            {{"directory", directory.string()}});
         continue;
       }
       watches[wd] = directory;

@@ -1,27 +1,15 @@
 // Reloads that change how the daemon reaches the server: labels (the server fixes them per wid
 // until every connection of the wid has closed) and the server itself. Jobs in flight are
 // never interrupted, and each is reported to the server it came from.
+#include "config_edit.hpp"
 #include "daemon_fixture.hpp"
 
 #include <csignal>
-#include <fstream>
-#include <sstream>
 
 using namespace factotum;
 using namespace factotum::testing;
 
 namespace {
-
-// Replaces `from` by `to` in the daemon's configuration file (the test must know it is there).
-void edit_config(const Daemon& daemon, const std::string& from, const std::string& to) {
-  std::stringstream text;
-  text << std::ifstream(daemon.config()).rdbuf();
-  std::string yaml = text.str();
-  const auto at = yaml.find(from);
-  REQUIRE(at != std::string::npos);
-  yaml.replace(at, from.size(), to);
-  std::ofstream(daemon.config()) << yaml;
-}
 
 using Labels = std::optional<std::vector<std::string>>;
 

@@ -107,6 +107,7 @@ TEST_CASE("an empty file gives every default", "[config][defaults]") {
           std::vector<fs::path>{"/usr/lib/factotum/plugins", "/usr/local/lib/factotum/plugins"});
     CHECK(c.plugins.strict_permissions);
     CHECK_FALSE(c.plugins.fatal_errors);
+    CHECK_FALSE(c.plugins.watch);
     CHECK(c.plugins.settings.empty());
 
     CHECK(c.jobtypes.empty());
@@ -157,6 +158,7 @@ plugins:
   directories: [/opt/plugins, extra]
   strict_permissions: false
   fatal_errors: true
+  watch: true
   config:
     shell:
       command: /bin/echo
@@ -202,7 +204,8 @@ metrics:
   CHECK(c.plugins.fatal_errors);
   REQUIRE(c.plugins.settings.count("shell") == 1);
   CHECK(c.plugins.settings.at("shell").json == R"({"command":"/bin/echo"})");
-  CHECK(c.plugins.settings.at("shell").where.line == 22);
+  CHECK(c.plugins.watch);
+  CHECK(c.plugins.settings.at("shell").where.line == 23);
   CHECK(c.plugins.config_json() ==
         std::map<std::string, std::string>{{"shell", R"({"command":"/bin/echo"})"}});
 
@@ -215,7 +218,7 @@ metrics:
   REQUIRE(c.middleware.size() == 2);
   CHECK(c.middleware[0].name == "auth");
   CHECK(c.middleware[1].name == "metrics");
-  CHECK(c.middleware[0].where.line == 28);
+  CHECK(c.middleware[0].where.line == 29);
   CHECK(c.middleware[0].where.column == 14);
 
   CHECK(c.logging.level == LogLevel::debug);

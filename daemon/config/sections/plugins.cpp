@@ -1,4 +1,4 @@
-// plugins: directories, strict_permissions, fatal_errors, config.<plugin>.
+// plugins: directories, strict_permissions, fatal_errors, watch, config.<plugin>.
 #include "config/sections/sections.hpp"
 #include "config/yaml_to_json.hpp"
 #include "faktory/quote.hpp"
@@ -15,7 +15,7 @@ namespace fs = std::filesystem;
 using faktory::quote;
 
 constexpr std::string_view kPluginsKeys[] = {"directories", "strict_permissions", "fatal_errors",
-                                             "config"};
+                                             "watch", "config"};
 
 void read_directories(const YamlReader& yaml, const YAML::Node& k, const YAML::Node& v,
                       PluginsConfig& out) {
@@ -85,6 +85,8 @@ void read_plugins(const YamlReader& yaml, const YAML::Node& v, PluginsConfig& ou
                    out.strict_permissions = yaml.boolean(k, value, path);
                  } else if (key == "fatal_errors") {
                    out.fatal_errors = yaml.boolean(k, value, path);
+                 } else if (key == "watch") {
+                   out.watch = yaml.boolean(k, value, path);
                  } else if (key == "config") {
                    read_settings(yaml, value, out);
                  }
