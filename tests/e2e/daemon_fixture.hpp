@@ -53,22 +53,34 @@ class Daemon {
   };
 
   Daemon(const TestServer& server, Settings settings)
-      : wid_("e2e-" + random_suffix()),
+      : url_(server.url()),
+        wid_("e2e-" + random_suffix()),
         env_(std::move(settings.env)),
         stderr_mode_(settings.stderr_mode) {
     config_ = dir_.path / "factotum.yaml";
-    std::ofstream out(config_);
-    out << "faktory:\n  url: " << server.url() << "\n"
-        << "worker:\n  concurrency: " << settings.concurrency << "\n"
-        << "  queues: " << settings.queues << "\n"
-        << "  shutdown_timeout: " << settings.shutdown_timeout << "\n"
-        << "  heartbeat_interval: " << settings.heartbeat_interval << "\n"
-        << "  wid: " << wid_ << "\n"
-        << settings.worker_extra << "plugins:\n  directories: ["
-        << FACTOTUM_BINARY_DIR "/tests/e2e-plugins]\n"
-        << "logging:\n  level: " << settings.log_level << "\n"
-        << "  format: " << settings.log_format << "\n"
-        << settings.extra;
+    write_config(settings);
+  }
+
+  // (Re)writes the configuration file for the same server and wid, e.g. before a SIGHUP.
+  // Replaced whole by a rename, as a deployment tool would: a reload never reads half a file.
+  // `env` and `stderr_mode` are the process's and apply only at start().
+  void write_config(const Settings& settings) const {
+    const fs::path next = config_.string() + ".next";
+    {
+      std::ofstream out(next);
+      out << "faktory:\n  url: " << url_ << "\n"
+          << "worker:\n  concurrency: " << settings.concurrency << "\n"
+          << "  queues: " << settings.queues << "\n"
+          << "  shutdown_timeout: " << settings.shutdown_timeout << "\n"
+          << "  heartbeat_interval: " << settings.heartbeat_interval << "\n"
+          << "  wid: " << wid_ << "\n"
+          << settings.worker_extra << "plugins:\n  directories: ["
+          << FACTOTUM_BINARY_DIR "/tests/e2e-plugins]\n"
+          << "logging:\n  level: " << settings.log_level << "\n"
+          << "  format: " << settings.log_format << "\n"
+          << settings.extra;
+    }
+    fs::rename(next, config_);
   }
 
   // Starts factotum and waits until its processors are up.
@@ -103,6 +115,7 @@ class Daemon {
  private:
   TempDir dir_;
   fs::path config_;
+  std::string url_;
   std::string wid_;
   std::vector<std::string> env_;
   ChildProcess::Stderr stderr_mode_;
