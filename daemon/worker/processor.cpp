@@ -235,6 +235,9 @@ void Processor::fetch_failed(const faktory::Error& error) {
 
 std::optional<Processor::Report> Processor::run_job(std::string payload) {
   state_ = State::running;
+  // A job fetched by a FETCH sent before a reload still gets the newest settings (its
+  // jobtype's timeout): a reload applies to every job that starts after it. One atomic load.
+  refresh_settings();
   auto parsed = faktory::Job::parse(payload);
   if (!parsed) return invalid_job(payload, parsed.error().message);
   const faktory::Job& job = *parsed;

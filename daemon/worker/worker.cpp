@@ -141,9 +141,9 @@ struct Worker::Impl {
     }
   }
 
-  void apply(std::shared_ptr<const WorkerSettings> next) {
-    const auto previous = settings();
-    context.settings.publish(next);
+  // On the control thread, after apply() published `next` in place of `previous`.
+  void applied(const std::shared_ptr<const WorkerSettings>& previous,
+               const std::shared_ptr<const WorkerSettings>& next) {
     if (next->connection != previous->connection) connection_changed(*previous, *next);
     if (started) deadlines.scan_now();  // shorter job timeouts may need an earlier look
     reconcile();
@@ -380,8 +380,13 @@ void Worker::start() {
   asio::dispatch(impl_->io, [this] { impl_->start(); });
 }
 void Worker::apply(std::shared_ptr<const WorkerSettings> settings) {
-  asio::dispatch(impl_->io, [this, settings = std::move(settings)]() mutable {
-    impl_->apply(std::move(settings));
+  // Published here, on the caller's thread: when apply() returns, every processor takes the
+  // new snapshot before its next FETCH or job. What else follows (processors started or
+  // retired, reconnects) is the control thread's.
+  auto previous = impl_->context.settings.current();
+  impl_->context.settings.publish(settings);
+  asio::dispatch(impl_->io, [this, previous = std::move(previous), settings = std::move(settings)] {
+    impl_->applied(previous, settings);
   });
 }
 void Worker::quiet() {

@@ -11,7 +11,8 @@
 // each FETCH, and a change of concurrency starts or retires processors.
 //
 // Threading: every public member may be called from any thread (they post to the control
-// thread), except finished() and jobs_still_running(), which belong to the control thread.
+// thread; apply() publishes the snapshot itself first), except finished() and
+// jobs_still_running(), which belong to the control thread.
 // Lifetime: the io_context outlives the Worker and runs no more handlers once the Worker is
 // destroyed (the daemon destroys the Worker after run() returned, then the io_context); the
 // handlers the Worker left queued refer to it.
@@ -48,9 +49,11 @@ class Worker {
 
   // Starts the heartbeat and the processors; returns at once.
   void start();
-  // Publishes a new settings snapshot: queues and job timeouts apply from each processor's
-  // next FETCH, new connection settings after its job in flight, and `concurrency` starts
-  // processors or retires some (each finishes its job and its FETCH, then ENDs and exits).
+  // Publishes a new settings snapshot before it returns: queues apply from each processor's
+  // next FETCH, job timeouts to jobs that start from now on, new connection settings after the
+  // job in flight, and `concurrency` starts processors or retires some (each finishes its job
+  // and its FETCH, then ENDs and exits) on the control thread. One caller at a time (the
+  // reload thread).
   void apply(std::shared_ptr<const WorkerSettings> settings);
 
   // Stop fetching, let jobs in flight finish, keep heartbeating (TSTP, server "quiet").
