@@ -179,3 +179,38 @@ TEST_CASE("plugins.watch loads a plugin moved into the directory without SIGHUP"
   d.daemon.process().signal(SIGTERM);
   CHECK(d.daemon.process().wait_exit(kDeadline) == 0);
 }
+
+TEST_CASE("with plugins.fatal_errors, a plugin that fails to load fails the whole reload") {
+  PluginDaemon d("\n  fatal_errors: true");
+  publish("versioned_v1.so", d.plugins.path, "versioned.so");
+  d.daemon.start();
+  auto producer = producer_for(d.server);
+  Gate gate;
+  auto running = job("versioned", gate.args());
+  push_and_await_start(d.daemon, *producer, running);
+
+  // The same reload would add a queue and replace the plugin: none of it may happen.
+  auto waiting = job("versioned", {}, "more");
+  REQUIRE(producer->push(waiting));
+  fs::copy_file(FACTOTUM_BINARY_DIR "/tests/abi-plugins/init_fails.so",
+                d.plugins.path / "broken.so");
+  publish("versioned_v2.so", d.plugins.path, "versioned.so");
+  edit_config(d.daemon, "queues: [default]", "queues: [default, more]");
+  d.daemon.process().signal(SIGHUP);
+  REQUIRE(d.daemon.wait_for_log("reload failed; still running the previous configuration"));
+
+  auto after = job("versioned");
+  REQUIRE(producer->push(after));
+  REQUIRE(wait_ran(d.server, after.jid));
+  CHECK(ran(d.server, after.jid) == Ran{"versioned", "1.0.0"});  // not the new file
+  gate.open();
+  REQUIRE(d.server.wait_for(
+      [&](const TestServer::Stats&) { return d.server.ack_count(running.jid) == 1; }, kDeadline));
+  CHECK(d.server.ack_count(waiting.jid) == 0);  // the queue was not added
+  for (const auto& record : d.server.command_log()) {
+    if (record.verb == "FETCH") CHECK(record.line.find("more") == std::string::npos);
+  }
+
+  d.daemon.process().signal(SIGTERM);
+  CHECK(d.daemon.process().wait_exit(kDeadline) == 0);
+}
