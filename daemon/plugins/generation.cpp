@@ -10,6 +10,16 @@
 
 namespace factotum::plugins {
 
+std::string jobtype_taken(std::string_view jobtype, const Generation& holder) {
+  return "jobtype '" + std::string(jobtype) + "' is already registered by plugin '" +
+         holder.name() + "' (" + holder.file().string() + ")";
+}
+
+std::string config_for(const LoadOptions& options, std::string_view plugin) {
+  const auto it = options.config_json.find(std::string(plugin));
+  return it == options.config_json.end() ? std::string("{}") : it->second;
+}
+
 Generation::Generation(std::uint64_t number, std::filesystem::path file,
                        std::filesystem::path staged, FileIdentity identity,
                        const factotum_plugin_descriptor& descriptor,
@@ -68,10 +78,8 @@ factotum_status Generation::add_jobtype(std::string_view name, factotum_job_fn f
   if (owners_ != nullptr) {
     if (const auto it = owners_->find(name); it != owners_->end()) {
       // DESIGN.md §4.9: a load error naming both files, even if a C plugin ignores EEXIST.
-      if (conflict_.empty()) {
-        conflict_ = "jobtype '" + std::string(name) + "' is already registered by plugin '" +
-                    it->second->name() + "' (" + it->second->file().string() + ")";
-      }
+      if (conflict_.empty()) conflict_ = jobtype_taken(name, *it->second);
+      refused_jobtypes_.emplace_back(name);
       return FACTOTUM_EEXIST;
     }
   }

@@ -1,9 +1,10 @@
-// One loaded plugin file: its staged copy, identity, descriptor and what its init registered
-// (DESIGN.md §4.7). A generation is shared by the registry snapshots and the jobs running on
-// it; when the last of them lets go (the generation was replaced or removed, or the host is
-// destroyed), the generation is retired: handed to the host's retirement thread
+// One loaded plugin file, initialised with one plugin config: its staged copy, identity,
+// descriptor, config and what its init registered (DESIGN.md §4.7); a new file version or a
+// new config is a new generation. A generation is shared by the registry snapshots and the jobs
+// running on it; when the last of them lets go (the generation was replaced or removed, or the host
+// is destroyed), the generation is retired: handed to the host's retirement thread
 // (retirement_queue.hpp), where its destructor calls the plugin's shutdown and then every
-// destroy callback, never on a job's thread nor on the control thread. (A generation whose
+// destroy callback, never on a job's thread nor on the loading thread. (A generation whose
 // load fails never served a job; it is destroyed at once on the loading thread.)
 // The code itself is never unmapped (see loader.hpp).
 #pragma once
@@ -55,6 +56,13 @@ class Generation;
 // init registers, so a duplicate is refused at once (DESIGN.md §4.9).
 using JobtypeOwners = std::map<std::string, const Generation*, std::less<>>;
 
+// The load error for a jobtype `holder` already registered (DESIGN.md §4.9: it names both
+// files; the refused plugin's is the error's).
+std::string jobtype_taken(std::string_view jobtype, const Generation& holder);
+
+// The config a plugin is initialised with: its plugins.config.<name>, or "{}".
+std::string config_for(const LoadOptions& options, std::string_view plugin);
+
 class Generation {
  public:
   Generation(std::uint64_t number, std::filesystem::path file, std::filesystem::path staged,
@@ -71,6 +79,8 @@ class Generation {
   factotum_status run_init(const JobtypeOwners& owners);
   // Why the load must fail although init returned OK (a duplicate jobtype), or empty.
   const std::string& conflict() const noexcept { return conflict_; }
+  // The jobtypes init tried to register but another plugin held (the conflict).
+  const std::vector<std::string>& refused_jobtypes() const noexcept { return refused_jobtypes_; }
   // The last error/warning the plugin logged during init, to explain a failed init.
   std::string init_log() const;
 
@@ -81,7 +91,8 @@ class Generation {
                                  factotum_destroy_fn destroy);
   void log(int level, std::string_view message) const;
   factotum_status push(std::string_view job_json, char* jid_out, std::size_t jid_out_size) const;
-  std::string_view config_json() const noexcept { return config_json_; }
+  // The config this generation was initialised with (a changed one loads a new generation).
+  const std::string& config_json() const noexcept { return config_json_; }
 
   factotum_plugin* handle() noexcept { return &handle_; }
   std::uint64_t number() const noexcept { return number_; }
@@ -106,7 +117,7 @@ class Generation {
   std::shared_ptr<const HostServices> services_;  // shared: a generation may outlive the host
   std::string config_json_;  // valid until shutdown returns (sdk.h config_json)
 
-  // Written only while init runs (control thread); read-only afterwards. The flag is atomic
+  // Written only while init runs (loading thread); read-only afterwards. The flag is atomic
   // because a misbehaving plugin may call a register function from a job thread later, which
   // must see FACTOTUM_ESTATE without a data race.
   std::atomic<bool> accepting_{false};
@@ -115,6 +126,7 @@ class Generation {
   std::vector<JobtypeRegistration> jobtypes_;
   std::vector<MiddlewareRegistration> middleware_;
   std::string conflict_;
+  std::vector<std::string> refused_jobtypes_;
   mutable std::mutex init_log_mutex_;  // a plugin thread may log while init runs
   mutable std::string init_log_;
 };

@@ -4,8 +4,8 @@
 #include <boost/dll/library_info.hpp>
 #include <boost/dll/shared_library.hpp>
 
+#include <dirent.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -33,47 +33,10 @@ namespace fs = std::filesystem;
 constexpr std::size_t descriptor_size_1_0 =
     offsetof(factotum_plugin_descriptor, shutdown) + sizeof(factotum_plugin_descriptor::shutdown);
 
-constexpr std::string_view fix_strict = " (or set plugins.strict_permissions: false)";
-
 using Fd = service::UniqueFd;
 
 std::string errno_text(int error) {
   return std::generic_category().message(error);
-}
-
-std::string mode_text(mode_t mode) {
-  std::array<char, 8> buffer{};
-  std::snprintf(buffer.data(), buffer.size(), "%04o", static_cast<unsigned>(mode & 07777));
-  return buffer.data();
-}
-
-std::string owner_text(uid_t uid) {
-  std::string text = "uid " + std::to_string(uid);
-  passwd entry{};
-  passwd* found = nullptr;
-  std::vector<char> buffer(4096);
-  if (::getpwuid_r(uid, &entry, buffer.data(), buffer.size(), &found) == 0 && found != nullptr) {
-    text += std::string(" (") + found->pw_name + ")";
-  }
-  return text;
-}
-
-// sshd's StrictModes (DESIGN.md §4.8): anyone who can write the file or its directory can run
-// code as the daemon.
-std::optional<std::string> check_trust(const struct stat& st, const fs::path& path,
-                                       std::string_view what) {
-  const uid_t me = ::geteuid();
-  if (st.st_uid != 0 && st.st_uid != me) {
-    return "refusing to load: " + std::string(what) + " " + path.string() + " is owned by " +
-           owner_text(st.st_uid) + ", not by root or the daemon's user (" + owner_text(me) +
-           "): run `chown root " + path.string() + "`" + std::string(fix_strict);
-  }
-  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-    return "refusing to load: " + std::string(what) + " " + path.string() +
-           " is writable by group or others (mode " + mode_text(st.st_mode) +
-           "): run `chmod go-w " + path.string() + "`" + std::string(fix_strict);
-  }
-  return std::nullopt;
 }
 
 FileIdentity identity_of(const struct stat& st) {
@@ -121,11 +84,11 @@ bool copy_all(int from, int to, std::string& why) {
   }
 }
 
-// DESIGN.md §4.7: plugin code is never unmapped (leftover threads, TLS destructors and
-// NODELETE make dlclose unsafe or a no-op). Every library handle ends up here and the vector
-// is deliberately never destroyed: a static pointer keeps it reachable, so leak checkers stay
-// quiet, and no dlclose runs even from exit-time destructors.
-void keep_mapped(boost::dll::shared_library library) {
+// DESIGN.md §4.7: plugin code is never unmapped once its init ran (leftover threads, TLS
+// destructors and NODELETE make dlclose unsafe or a no-op). Those libraries end up here and the
+// vector is deliberately never destroyed: a static pointer keeps it reachable, so leak checkers
+// stay quiet, and no dlclose runs even from exit-time destructors.
+void keep_resident(boost::dll::shared_library library) {
   static std::mutex mutex;
   static auto* resident = new std::vector<boost::dll::shared_library>();
   std::lock_guard lock(mutex);
@@ -184,49 +147,27 @@ StagingDir::~StagingDir() {
   fs::remove_all(path_, ignored);
 }
 
-std::optional<std::string> ensure_private_directory(const fs::path& dir) {
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return "cannot create the plugin staging directory " + dir.string() + ": " + errno_text(errno);
-  }
-  struct stat st {};
-  if (::stat(dir.c_str(), &st) != 0) {
-    return "cannot use the plugin staging directory " + dir.string() + ": " + errno_text(errno);
-  }
-  if (!S_ISDIR(st.st_mode))
-    return "the plugin staging path " + dir.string() + " is not a directory";
-  if (st.st_uid != ::geteuid() || (st.st_mode & 077) != 0) {
-    return "the plugin staging directory " + dir.string() +
-           " must be private to the daemon's user (owner " + owner_text(st.st_uid) + ", mode " +
-           mode_text(st.st_mode) + "): run `chmod 0700 " + dir.string() + "`";
-  }
-  return std::nullopt;
-}
-
-std::optional<std::string> check_directory_trust(const fs::path& dir) {
-  struct stat st {};
-  if (::stat(dir.c_str(), &st) != 0) {
-    return "cannot check plugin directory " + dir.string() + ": " + errno_text(errno);
-  }
-  return check_trust(st, dir, "plugin directory");
-}
-
-std::optional<FileIdentity> identify(const fs::path& file) {
-  struct stat st {};
-  if (::stat(file.c_str(), &st) != 0) return std::nullopt;
-  return identity_of(st);
-}
-
-std::optional<StagedFile> stage_plugin_file(const fs::path& file, const fs::path& staging_dir,
-                                            std::uint64_t generation, bool strict,
-                                            std::string& why) {
-  // One descriptor for every check and the copy: what was checked is what gets loaded.
-  const Fd in(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
-  if (in.get() < 0) {
-    why = "cannot open it: " + errno_text(errno);
+std::optional<OpenedFile> open_plugin_file(const Fd& directory, const fs::path& file, bool strict,
+                                           std::string& why) {
+  const std::string name = file.filename().string();
+  const int raw = ::openat(directory.get(), name.c_str(),
+                           O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (raw < 0) {
+    const int error = errno;
+    std::array<char, 4096> target{};
+    const ssize_t n = ::readlinkat(directory.get(), name.c_str(), target.data(), target.size());
+    if (error == ELOOP && n >= 0) {
+      why = "refusing to load: it is a symbolic link (to " +
+            std::string(target.data(), static_cast<std::size_t>(n)) +
+            "): install the plugin file itself in the plugin directory";
+    } else {
+      why = "cannot open it: " + errno_text(error);
+    }
     return std::nullopt;
   }
+  auto fd = std::make_shared<const Fd>(raw);
   struct stat st {};
-  if (::fstat(in.get(), &st) != 0) {
+  if (::fstat(fd->get(), &st) != 0) {
     why = "cannot stat it: " + errno_text(errno);
     return std::nullopt;
   }
@@ -241,7 +182,7 @@ std::optional<StagedFile> stage_plugin_file(const fs::path& file, const fs::path
     }
   }
   std::array<unsigned char, 4> magic{};
-  const ssize_t got = ::pread(in.get(), magic.data(), magic.size(), 0);
+  const ssize_t got = ::pread(fd->get(), magic.data(), magic.size(), 0);
   if (got < 0) {
     why = "cannot read it: " + errno_text(errno);
     return std::nullopt;
@@ -255,10 +196,39 @@ std::optional<StagedFile> stage_plugin_file(const fs::path& file, const fs::path
                          printable_prefix(magic.data(), static_cast<std::size_t>(got)) + "\")";
     return std::nullopt;
   }
+  return OpenedFile{file, std::move(fd), identity_of(st)};
+}
 
+std::optional<std::vector<std::string>> list_plugin_files(const Fd& directory, std::string& why) {
+  // fdopendir takes its descriptor over, and reads from its offset: give it one of its own.
+  const int own = ::openat(directory.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR* stream = own < 0 ? nullptr : ::fdopendir(own);
+  if (stream == nullptr) {
+    why = "cannot read plugin directory: " + errno_text(errno);
+    if (own >= 0) ::close(own);
+    return std::nullopt;
+  }
+  std::vector<std::string> names;
+  errno = 0;
+  while (const dirent* entry = ::readdir(stream)) {
+    if (fs::path(entry->d_name).extension() == ".so") names.emplace_back(entry->d_name);
+  }
+  const int error = errno;
+  ::closedir(stream);
+  if (error != 0) {
+    why = "cannot read plugin directory: " + errno_text(error);
+    return std::nullopt;
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::optional<fs::path> stage_plugin_file(const OpenedFile& file, const fs::path& staging_dir,
+                                          std::uint64_t generation, std::string& why) {
   // Unique per process and generation, so dlopen never sees a path it loaded before.
-  const fs::path staged = staging_dir / (file.stem().string() + "." + std::to_string(::getpid()) +
-                                         ".g" + std::to_string(generation) + ".so");
+  const fs::path staged =
+      staging_dir / (file.file.stem().string() + "." + std::to_string(::getpid()) + ".g" +
+                     std::to_string(generation) + ".so");
   int raw = ::open(staged.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0500);
   if (raw < 0 && errno == EEXIST) {  // left over by a crashed process with our pid
     ::unlink(staged.c_str());
@@ -269,7 +239,7 @@ std::optional<StagedFile> stage_plugin_file(const fs::path& file, const fs::path
     return std::nullopt;
   }
   Fd out(raw);
-  if (!copy_all(in.get(), out.get(), why)) {
+  if (!copy_all(file.fd->get(), out.get(), why)) {
     ::unlink(staged.c_str());
     return std::nullopt;
   }
@@ -279,33 +249,46 @@ std::optional<StagedFile> stage_plugin_file(const fs::path& file, const fs::path
     return std::nullopt;
   }
   struct stat after {};
-  if (::fstat(in.get(), &after) != 0 || identity_of(after) != identity_of(st)) {
+  if (::fstat(file.fd->get(), &after) != 0 || identity_of(after) != file.identity) {
     why = "it changed while being copied (an install in progress?): reload again when it is done";
     ::unlink(staged.c_str());
     return std::nullopt;
   }
-  return StagedFile{staged, identity_of(st)};
+  return staged;
 }
 
-std::optional<factotum_plugin_descriptor> open_plugin(const fs::path& staged, const fs::path& file,
-                                                      std::string& why) {
-  boost::dll::shared_library library;
+PluginLibrary::PluginLibrary(std::unique_ptr<boost::dll::shared_library> library) noexcept
+    : library_(std::move(library)) {}
+PluginLibrary::PluginLibrary(PluginLibrary&&) noexcept = default;
+PluginLibrary& PluginLibrary::operator=(PluginLibrary&&) noexcept = default;
+// Boost.DLL's destructor unloads the library (dlclose).
+PluginLibrary::~PluginLibrary() = default;
+
+void PluginLibrary::keep_mapped() {
+  if (library_) keep_resident(std::move(*library_));
+  library_.reset();
+}
+
+std::optional<OpenedPlugin> open_plugin(const fs::path& staged, const fs::path& file,
+                                        std::string& why) {
+  auto library = std::make_unique<boost::dll::shared_library>();
   try {
     // DESIGN.md §4.6: Boost.DLL adds RTLD_LAZY unless RTLD_NOW is in the mode (see
     // shared_library_impl.hpp "Fixing modes"), so ask for it explicitly: an unresolved symbol
     // must fail here, at load, not in the middle of a job.
-    library.load(boost::dll::fs::path(staged.string()),
-                 boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+    library->load(boost::dll::fs::path(staged.string()),
+                  boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
   } catch (const std::exception& e) {
     why = "cannot be loaded: " + dlopen_error(e, staged, file);
     return std::nullopt;
   }
 
   const factotum_plugin_descriptor* (*entry)() = nullptr;
-  if (library.has(FACTOTUM_PLUGIN_ENTRY_SYMBOL)) {
-    entry = &library.get<const factotum_plugin_descriptor*()>(FACTOTUM_PLUGIN_ENTRY_SYMBOL);
+  if (library->has(FACTOTUM_PLUGIN_ENTRY_SYMBOL)) {
+    entry = &library->get<const factotum_plugin_descriptor*()>(FACTOTUM_PLUGIN_ENTRY_SYMBOL);
   }
-  keep_mapped(std::move(library));
+  // From here on every return but the last drops `library`: dlclose, nothing of the plugin
+  // but its entry point ran.
 
   const std::string file_name = file.filename().string();
   if (entry == nullptr) {
@@ -363,7 +346,7 @@ std::optional<factotum_plugin_descriptor> open_plugin(const fs::path& staged, co
     why = "plugin '" + std::string(copy.name) + "' has no init function in its descriptor";
     return std::nullopt;
   }
-  return copy;
+  return OpenedPlugin{PluginLibrary(std::move(library)), copy};
 }
 
 }  // namespace factotum::plugins

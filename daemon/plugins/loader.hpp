@@ -1,16 +1,24 @@
-// Loading one plugin file (DESIGN.md §4.2, §4.6, §4.8): trust checks, a private staged copy,
-// dlopen with RTLD_NOW | RTLD_LOCAL, the entry point and descriptor checks. Every failure is a
-// sentence for the operator saying what is wrong with the file and what to do about it.
+// Loading one plugin file (DESIGN.md §4.2, §4.6, §4.8): opening and checking it, a private
+// staged copy, dlopen with RTLD_NOW | RTLD_LOCAL, the entry point and descriptor checks. Every
+// failure is a sentence for the operator saying what is wrong with the file and what to do about
+// it.
 #pragma once
 
 #include "factotum/sdk.h"
 #include "plugins/generation.hpp"
+#include "plugins/trust.hpp"
+#include "service/unique_fd.hpp"
 
 #include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
+
+namespace boost::dll {
+class shared_library;
+}
 
 namespace factotum::plugins {
 
@@ -30,36 +38,59 @@ class StagingDir {
   std::filesystem::path path_;
 };
 
-// A configured staging directory: created 0700 when missing; refused when other users could
-// write or read it (they could swap a staged file between copy and dlopen).
-std::optional<std::string> ensure_private_directory(const std::filesystem::path& dir);
-
-// StrictModes for a plugin directory: owned by root or the daemon's user, not writable by
-// group or others. Returns the reason it is refused.
-std::optional<std::string> check_directory_trust(const std::filesystem::path& dir);
-
-// The identity reload() compares against a generation's (stat follows symlinks, like open).
-std::optional<FileIdentity> identify(const std::filesystem::path& file);
-
-struct StagedFile {
-  std::filesystem::path staged;
-  FileIdentity identity;  // of the bytes actually copied (fstat of the descriptor read)
+// A plugin file opened for loading: every check and the staged copy use this one descriptor,
+// so what was checked is what gets loaded.
+struct OpenedFile {
+  std::filesystem::path file;  // as the operator named it: <configured directory>/<name>
+  SharedFd fd;
+  FileIdentity identity;  // fstat of `fd`: what reload() compares
 };
 
-// Opens `file` once, checks it (regular file, StrictModes when `strict`, ELF magic) and
-// copies those same bytes to a name unique to `generation` in `staging_dir`: glibc returns
-// the old handle for a path it already loaded, and overwriting a mapped .so in place would
-// crash the process; a private copy avoids both (DESIGN.md §4.6).
-std::optional<StagedFile> stage_plugin_file(const std::filesystem::path& file,
-                                            const std::filesystem::path& staging_dir,
-                                            std::uint64_t generation, bool strict,
-                                            std::string& why);
+// Opens `file`, whose directory `directory` is (from open_plugin_directory), with O_NOFOLLOW
+// (a plugin is never reached through a symbolic link: its target escapes the directory that
+// was checked) and O_NONBLOCK (a FIFO named *.so must not hang the loader), then checks it: a
+// regular file, StrictModes when `strict`, ELF magic. These checks are cheap and run at every
+// rescan; nothing here runs plugin code.
+std::optional<OpenedFile> open_plugin_file(const service::UniqueFd& directory,
+                                           const std::filesystem::path& file, bool strict,
+                                           std::string& why);
+
+// The names of the `*.so` entries of `directory`, in name order (a deterministic load order,
+// hence middleware order).
+std::optional<std::vector<std::string>> list_plugin_files(const service::UniqueFd& directory,
+                                                          std::string& why);
+
+// Copies the opened file to a name unique to `generation` in `staging_dir`: glibc returns the
+// old handle for a path it already loaded, and overwriting a mapped .so in place would crash
+// the process; a private copy avoids both (DESIGN.md §4.6). Refuses a file that changed while
+// it was copied. Returns the staged path.
+std::optional<std::filesystem::path> stage_plugin_file(const OpenedFile& file,
+                                                       const std::filesystem::path& staging_dir,
+                                                       std::uint64_t generation, std::string& why);
+
+// A dlopened plugin library. Dropping it unloads the library (dlclose), which is right only
+// while nothing of the plugin but its entry point has run: once its init is about to run,
+// keep_mapped() it for good (DESIGN.md §4.7).
+class PluginLibrary {
+ public:
+  explicit PluginLibrary(std::unique_ptr<boost::dll::shared_library> library) noexcept;
+  PluginLibrary(PluginLibrary&&) noexcept;
+  PluginLibrary& operator=(PluginLibrary&&) noexcept;
+  ~PluginLibrary();
+  void keep_mapped();
+
+ private:
+  std::unique_ptr<boost::dll::shared_library> library_;
+};
+
+struct OpenedPlugin {
+  PluginLibrary library;
+  factotum_plugin_descriptor descriptor;  // zero-filled beyond what the plugin's holds
+};
 
 // dlopens the staged copy with RTLD_NOW | RTLD_LOCAL, finds factotum_plugin_v1 and checks the
-// descriptor. The returned copy is zero-filled beyond what the plugin's descriptor holds.
-// The library is never unloaded, even when its checks fail (DESIGN.md §4.7).
-std::optional<factotum_plugin_descriptor> open_plugin(const std::filesystem::path& staged,
-                                                      const std::filesystem::path& file,
-                                                      std::string& why);
+// descriptor. A library that fails a check is unloaded again before this returns.
+std::optional<OpenedPlugin> open_plugin(const std::filesystem::path& staged,
+                                        const std::filesystem::path& file, std::string& why);
 
 }  // namespace factotum::plugins

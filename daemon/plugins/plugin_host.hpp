@@ -3,11 +3,17 @@
 // function. It knows nothing of sockets or Faktory connections: the worker hands it a job's
 // fields and gets an outcome back (DESIGN.md §1).
 //
-// Threading: load_*() and reload() run on one control thread (start-up, SIGHUP). run() is
-// called from many threads at once (each of the worker's processors runs jobs on its own); it takes the current registry snapshot (one
-// shared_ptr copy under a mutex held only for that copy) and never waits for a load or reload.
+// Threading: load_directories(), load_file(), reload() and set_middleware_order() run on one
+// loading thread at a time: start-up, then the daemon's reload thread (a mutex serialises
+// callers that break the rule, and is never taken by run()). Plugins' init runs there. run()
+// is called from many threads at once (each of the worker's processors runs jobs on its own),
+// also while a load is in progress: it takes the current registry snapshot (one shared_ptr copy
+// under a mutex held only for that copy, and by a load only to swap the pointer when it
+// publishes) and never waits for a load or reload. A load publishes its whole result as one
+// snapshot, so a job sees every plugin as before a load or as after it. jobtypes(),
+// middleware(), plugins() and plugin_for() read the current snapshot, from any thread.
 // A retired generation's shutdown and destroy callbacks run on the host's own retirement
-// thread, started with the first retirement, never on a job's thread or the control thread.
+// thread, started with the first retirement, never on a job's thread or the loading thread.
 #pragma once
 
 #include <atomic>
@@ -26,8 +32,8 @@ namespace factotum::plugins {
 class Registry;
 
 // Where plugin log lines and follow-up jobs go. Implemented by the worker (and by the
-// run-job harness); both must be thread-safe (job threads, the control thread, and the
-// retirement thread a plugin's shutdown runs on may call them).
+// run-job harness); both must be thread-safe (job threads, the loading thread a plugin's init
+// runs on, and the retirement thread its shutdown runs on may call them).
 struct HostServices {
   // level: syslog numbering (3 error, 4 warning, 6 info, 7 debug). jid is empty outside a job.
   std::function<void(int level, std::string_view plugin, std::string_view jid,
@@ -39,8 +45,10 @@ struct HostServices {
 };
 
 struct LoadOptions {
-  // Refuse files/directories writable by group or others, or owned by anyone but root or
-  // the daemon's user (sshd's StrictModes; DESIGN.md §4.8).
+  // Refuse a plugin file, its directory or any directory above it that is writable by group or
+  // others (a sticky directory like /tmp is allowed above the plugin directory), or owned by
+  // anyone but root or the daemon's user (sshd's StrictModes; DESIGN.md §4.8; trust.hpp).
+  // Whatever this says, a plugin file is opened without following a symbolic link.
   bool strict_permissions = true;
   // Any plugin error aborts loading (default: report it, skip that plugin, load the rest).
   bool fatal_errors = false;
@@ -49,18 +57,57 @@ struct LoadOptions {
   std::filesystem::path staging_dir;
   // Plugin name → its config subtree as JSON object text (plugins.config.<name>).
   std::map<std::string, std::string> config_json;
+  // The middleware order (see set_middleware_order), applied with the plugin set in the same
+  // step. nullopt: keep the current order.
+  std::optional<std::vector<std::string>> middleware_order;
 };
 
 // One plugin that could not be loaded: which file, and why (for the operator).
 struct LoadError {
   std::filesystem::path file;
   std::string reason;
+  // The file failed before, unchanged since, with the same plugin config: it was not tried
+  // again (the reason says so).
+  bool repeated = false;
   std::string message() const { return file.string() + ": " + reason; }
 };
 
+// One loaded plugin generation.
+struct PluginInfo {
+  std::string name;
+  std::string version;
+  std::filesystem::path file;
+  std::uint64_t generation = 0;
+};
+
+// What a load or reload changed for one plugin (name), for the reload log.
+struct PluginChange {
+  enum class Kind {
+    loaded,         // a plugin that was not loaded: `after`
+    replaced,       // a new file or file version: `before` → `after` (same or another file)
+    reinitialised,  // the same file, its plugins.config.<name> changed: `before` → `after`
+    removed,        // its file or its directory is gone: `before`
+  };
+  Kind kind = Kind::loaded;
+  std::string plugin;
+  std::optional<PluginInfo> before;
+  std::optional<PluginInfo> after;
+  // One line for the operator, e.g. "replaced plugin gen 1.0.0 (/p/gen.so, generation 3) with
+  // 2.0.0 (/p/gen.so, generation 7)".
+  std::string describe() const;
+};
+
 struct LoadReport {
-  std::vector<std::string> loaded;  // "name version (file)" per plugin loaded
+  // "name version (file)" per generation loaded (new, replaced or re-initialised plugins).
+  std::vector<std::string> loaded;
+  std::vector<PluginChange> changes;  // one per plugin, in plugin load order, removals last
   std::vector<LoadError> errors;
+  // The middleware order did not resolve against the new plugin set: the call changed nothing,
+  // whatever fatal_errors says. The same text is in `errors`.
+  std::optional<std::string> middleware_error;
+  // The new registry was published. False: the call changed nothing (fatal_errors with an
+  // error, or middleware_error); `loaded` and `changes` are then empty.
+  bool applied = false;
   bool ok() const noexcept { return errors.empty(); }
 };
 
@@ -105,16 +152,29 @@ class PluginHost {
   PluginHost& operator=(const PluginHost&) = delete;
 
   // Loads every `*.so` of each directory, in name order; one bad plugin is reported and
-  // skipped unless options.fatal_errors. A missing directory is an error naming it.
+  // skipped unless options.fatal_errors. A missing directory is an error naming it. Plugins
+  // already loaded stay (a file loaded before is treated as by reload()).
   LoadReport load_directories(const std::vector<std::filesystem::path>& directories,
                               const LoadOptions& options);
   // Loads one file (the run-job harness, tests).
   LoadReport load_file(const std::filesystem::path& file, const LoadOptions& options);
 
-  // Re-scans the directories: a new or changed file (size, mtime or inode) loads as a new
-  // generation that replaces the old one's registrations; a removed file's registrations go.
+  // Re-scans the directories and computes the next plugin set as a whole, then publishes it,
+  // with the middleware order, in one step (DESIGN.md §4.7):
+  //  - a file still there, unchanged (device, inode, size, mtime), with an unchanged
+  //    plugins.config.<name>, keeps its generation;
+  //  - a new or changed file, or one whose plugin config changed, loads as a new generation
+  //    that replaces the plugin of its name (PluginChange); plugin names and jobtypes are
+  //    checked against the plugins that stay and those loaded by this call, so a renamed file
+  //    or a jobtype moved between files loads in one reload;
+  //  - a file gone from its directory, or a directory no longer in `directories`, removes its
+  //    plugins; a directory that cannot be read keeps them (and is an error);
+  //  - a changed file that fails to load leaves its plugin's running generation in service;
+  //  - a file that failed to load and has not changed since (nor its plugin config) is not
+  //    loaded again: it is reported again (LoadError::repeated). Permission checks run anew.
   // Jobs already running keep their generation; it is shut down after its last job, on the
-  // retirement thread (DESIGN.md §4.7). Unchanged files are not touched.
+  // retirement thread. With fatal_errors any error, and whatever fatal_errors says a
+  // middleware order that does not resolve, fail the call: nothing changes (!applied).
   LoadReport reload(const std::vector<std::filesystem::path>& directories,
                     const LoadOptions& options);
 
@@ -126,6 +186,8 @@ class PluginHost {
   // handler fails with errtype "UnknownJobtype" (DESIGN.md §4.9). Thread-safe; never throws.
   JobOutcome run(const JobInput& job) const;
 
+  // The loaded plugins, in load order.
+  std::vector<PluginInfo> plugins() const;
   std::vector<RegistrationInfo> jobtypes() const;
   std::vector<RegistrationInfo> middleware() const;  // in chain order
   // Plugin owning a jobtype in the current registry (for logs and TTIN dumps).

@@ -43,6 +43,10 @@ class Registry {
     return jobtypes_;
   }
   const std::vector<MiddlewareEntry>& chain() const noexcept { return chain_; }
+  // In plugin load order.
+  const std::vector<std::shared_ptr<Generation>>& generations() const noexcept {
+    return generations_;
+  }
 
  private:
   // Owning references: a generation stays alive (and is not shut down) while any snapshot

@@ -3,10 +3,11 @@
 // generations were retired.
 //
 // A generation is retired by whichever thread drops its last reference: the processor thread
-// that finished the generation's last job (inside PluginHost::run), or the control thread
-// publishing a registry without it (reload). Neither may run a plugin's shutdown: the control
-// thread never runs plugin code (DESIGN.md §3) and a processor must not be held up, after its
-// job, by another plugin generation's teardown. So that thread only queues the generation here.
+// that finished the generation's last job (inside PluginHost::run), or the loading thread
+// publishing a registry without it (reload). Neither may run a plugin's shutdown: a reload must
+// not wait for a plugin's teardown (nor may the daemon's control thread, which never runs plugin
+// code, DESIGN.md §3), and a processor must not be held up, after its job, by another plugin
+// generation's teardown. So that thread only queues the generation here.
 //
 // The thread starts with the first retirement (an idle daemon has no extra thread) and lives
 // until drain(). The queue is shared (shared_ptr) by the host and by every generation's

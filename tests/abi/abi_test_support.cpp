@@ -115,6 +115,22 @@ plugins::JobInput TestJob::input() const {
   return in;
 }
 
+BackgroundJob::BackgroundJob(const plugins::PluginHost& host, TestJob& job)
+    : job_(job), thread_([this, &host] { outcome_ = host.run(job_.input()); }) {}
+
+const plugins::JobOutcome& BackgroundJob::finish() {
+  job_.cancelled = true;
+  if (thread_.joinable()) thread_.join();
+  return outcome_;
+}
+
+std::uint64_t generation_of(const plugins::PluginHost& host, std::string_view jobtype) {
+  for (const auto& info : host.jobtypes()) {
+    if (info.name == jobtype) return info.generation;
+  }
+  return 0;
+}
+
 bool contains(std::string_view text, std::string_view part) {
   return text.find(part) != std::string_view::npos;
 }

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <mutex>
@@ -85,6 +86,29 @@ struct TestJob {
   explicit TestJob(std::string type, std::string job_id = "jid-1");
   plugins::JobInput input() const;
 };
+
+// One job run on its own thread. Destruction cancels and joins it, so a failed REQUIRE never
+// leaves the thread running.
+class BackgroundJob {
+ public:
+  BackgroundJob(const plugins::PluginHost& host, TestJob& job);
+  ~BackgroundJob() { finish(); }
+  BackgroundJob(const BackgroundJob&) = delete;
+  BackgroundJob& operator=(const BackgroundJob&) = delete;
+
+  std::thread::id thread_id() const noexcept { return thread_id_; }
+  // Cancels the job (gen.c's waiting job returns then) and waits until run() returned.
+  const plugins::JobOutcome& finish();
+
+ private:
+  TestJob& job_;
+  plugins::JobOutcome outcome_;
+  std::thread thread_;  // last: starts once the members above exist
+  std::thread::id thread_id_ = thread_.get_id();
+};
+
+// The generation serving `jobtype` in the host's current registry, or 0.
+std::uint64_t generation_of(const plugins::PluginHost& host, std::string_view jobtype);
 
 bool contains(std::string_view text, std::string_view part);
 // The default options for tests: strict, non-fatal, the host's own staging dir.

@@ -18,13 +18,6 @@ using namespace factotum::abi_test;
 
 namespace {
 
-std::uint64_t generation_of(const plugins::PluginHost& host, std::string_view jobtype) {
-  for (const auto& info : host.jobtypes()) {
-    if (info.name == jobtype) return info.generation;
-  }
-  return 0;
-}
-
 std::size_t count_of(const std::vector<LogLine>& lines, std::string_view message) {
   return static_cast<std::size_t>(std::count_if(
       lines.begin(), lines.end(), [&](const LogLine& line) { return line.message == message; }));
@@ -53,31 +46,6 @@ std::size_t threads_started_since(const std::set<std::string>& before) {
   return static_cast<std::size_t>(
       std::count_if(now.begin(), now.end(), [&](const auto& id) { return !before.contains(id); }));
 }
-
-// One job run on its own thread. Destruction cancels and joins it, so a failed REQUIRE never
-// leaves the thread running.
-class BackgroundJob {
- public:
-  BackgroundJob(const plugins::PluginHost& host, TestJob& job)
-      : job_(job), thread_([this, &host] { outcome_ = host.run(job_.input()); }) {}
-  ~BackgroundJob() { finish(); }
-  BackgroundJob(const BackgroundJob&) = delete;
-  BackgroundJob& operator=(const BackgroundJob&) = delete;
-
-  std::thread::id thread_id() const noexcept { return thread_id_; }
-  // Cancels the job (gen.c's waiting job returns then) and waits until run() returned.
-  const plugins::JobOutcome& finish() {
-    job_.cancelled = true;
-    if (thread_.joinable()) thread_.join();
-    return outcome_;
-  }
-
- private:
-  TestJob& job_;
-  plugins::JobOutcome outcome_;
-  std::thread thread_;  // last: starts once the members above exist
-  std::thread::id thread_id_ = thread_.get_id();
-};
 
 }  // namespace
 
