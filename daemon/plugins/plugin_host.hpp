@@ -44,6 +44,14 @@ struct HostServices {
   std::function<bool(std::string_view job_json, std::string& jid_or_error)> push;
 };
 
+// One loaded plugin generation.
+struct PluginInfo {
+  std::string name;
+  std::string version;
+  std::filesystem::path file;
+  std::uint64_t generation = 0;
+};
+
 struct LoadOptions {
   // Refuse a plugin file, its directory or any directory above it that is writable by group or
   // others (a sticky directory like /tmp is allowed above the plugin directory), or owned by
@@ -60,6 +68,11 @@ struct LoadOptions {
   // The middleware order (see set_middleware_order), applied with the plugin set in the same
   // step. nullopt: keep the current order.
   std::optional<std::vector<std::string>> middleware_order;
+  // The caller's last word, before anything is committed: called (on the loading thread)
+  // with every plugin the call would leave loaded. true: go ahead; false: the call changes
+  // nothing (LoadReport::refused), e.g. the daemon's check that every plugins.config entry
+  // names one of them, under fatal_errors.
+  std::function<bool(const std::vector<PluginInfo>& next)> accept;
 };
 
 // One plugin that could not be loaded: which file, and why (for the operator).
@@ -70,14 +83,6 @@ struct LoadError {
   // again (the reason says so).
   bool repeated = false;
   std::string message() const { return file.string() + ": " + reason; }
-};
-
-// One loaded plugin generation.
-struct PluginInfo {
-  std::string name;
-  std::string version;
-  std::filesystem::path file;
-  std::uint64_t generation = 0;
 };
 
 // What a load or reload changed for one plugin (name), for the reload log.
@@ -105,8 +110,10 @@ struct LoadReport {
   // The middleware order did not resolve against the new plugin set: the call changed nothing,
   // whatever fatal_errors says. The same text is in `errors`.
   std::optional<std::string> middleware_error;
+  // LoadOptions::accept said no: the call changed nothing.
+  bool refused = false;
   // The new registry was published. False: the call changed nothing (fatal_errors with an
-  // error, or middleware_error); `loaded` and `changes` are then empty.
+  // error, middleware_error or refused); `loaded` and `changes` are then empty.
   bool applied = false;
   bool ok() const noexcept { return errors.empty(); }
 };

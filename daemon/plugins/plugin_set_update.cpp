@@ -313,7 +313,17 @@ LoadReport PluginHost::Impl::apply(Scan scan, bool rescan, const LoadOptions& op
     return finish();
   }
 
-  // 5. Commit.
+  // 5. The caller's last word on the set.
+  if (options.accept) {
+    std::vector<PluginInfo> infos;
+    for (const auto& a : next) infos.push_back(info_of(*a.generation));
+    if (!options.accept(infos)) {
+      report.refused = true;
+      return finish();
+    }
+  }
+
+  // 6. Commit.
   for (const auto& l : loaded) {
     report.loaded.push_back(l.generation->name() + " " + l.generation->version() + " (" +
                             l.generation->file().string() + ")");

@@ -50,3 +50,22 @@ TEST_CASE("check-config exits 78 naming each plugin file that fails to load and 
   CHECK(output.find("configuration OK") == std::string::npos);
   CHECK(output.find("stubborn") != std::string::npos);  // e2e_jobs loaded all the same
 }
+
+TEST_CASE("a plugins.config entry naming no loaded plugin is an error only under fatal_errors") {
+  TempDir dir;
+  const auto config = dir.path / "factotum.yaml";
+  const auto check = [&](bool fatal) {
+    std::ofstream(config) << "plugins:\n  directories: [" FACTOTUM_BINARY_DIR
+                             "/tests/e2e-plugins]\n  fatal_errors: "
+                          << (fatal ? "true" : "false")
+                          << "\n  config:\n    e2e_jobz: {answer: 42}\n";
+    ChildProcess child(
+        {FACTOTUM_BINARY_DIR "/bin/factotum", "--config", config.string(), "--check-config"});
+    const auto exit_code = child.wait_exit(kDeadline);
+    INFO(child.output());
+    REQUIRE(exit_code.has_value());
+    return *exit_code;
+  };
+  CHECK(check(false) == 0);  // a warning: the settings reach nobody, the rest is fine
+  CHECK(check(true) == 78);  // plugins.config.e2e_jobz: no loaded plugin (did you mean e2e_jobs?)
+}
