@@ -7,6 +7,8 @@
 
 #include "faktory/job.hpp"
 
+#include <boost/json/parse.hpp>
+
 #include <algorithm>
 #include <csignal>
 #include <functional>
@@ -493,5 +495,66 @@ TEST_CASE(
   CHECK(stats.processed == jids.size());
   CHECK(stats.failures == 0);
   CHECK(stats.working == 0);
+  stop_cleanly(daemon);
+}
+
+TEST_CASE("a shutdown_timeout lowered by a reload is the one the next stop waits") {
+  TestServer server(quick_server_options());
+  Daemon::Settings settings;
+  settings.concurrency = 1;
+  // Far longer than the exit deadline below: exiting in time proves the new value was used.
+  settings.shutdown_timeout = "300s";
+  Daemon daemon(server, settings);
+  daemon.start();
+  auto producer = producer_for(server);
+  const auto held = job("stubborn", {600000});  // ignores cancellation
+  push_and_await_start(daemon, *producer, held);
+
+  settings.shutdown_timeout = "1s";
+  daemon.write_config(settings);
+  daemon.process().signal(SIGHUP);
+  REQUIRE(daemon.wait_for_log("reload done"));
+  daemon.process().signal(SIGTERM);
+  const auto exit_code = daemon.process().wait_exit(kDeadline);
+  INFO(daemon.process().output());
+  REQUIRE(exit_code.has_value());
+  CHECK(*exit_code == 0);
+  CHECK(server.fail_count(held.jid) == 1);
+  check_failed_as(server, held.jid, "WorkerShutdown");
+}
+
+TEST_CASE("a reload switches the log to JSON lines and to debug level at once") {
+  TestServer server(quick_server_options());
+  Daemon::Settings settings;
+  settings.log_level = "info";
+  settings.log_format = "text";
+  Daemon daemon(server, settings);
+  daemon.start();
+
+  settings.log_level = "debug";
+  settings.log_format = "json";
+  daemon.write_config(settings);
+  daemon.process().signal(SIGHUP);
+  REQUIRE(daemon.wait_for_log("reload done"));
+  // A job's start is logged at debug: with the new settings, as a JSON object.
+  auto producer = producer_for(server);
+  const auto j = job("ok");
+  REQUIRE(producer->push(j));
+  REQUIRE(wait_until(server, [&] { return server.ack_count(j.jid) == 1; }));
+  REQUIRE(daemon.wait_for_log(j.jid));
+  daemon.process().poll_output();
+  std::optional<boost::json::object> started;
+  for (const auto& line : lines_of(daemon.process().output())) {
+    if (line.find(j.jid) == std::string::npos) continue;
+    boost::system::error_code ec;
+    auto value = boost::json::parse(line, ec);
+    INFO(line);
+    REQUIRE(!ec);
+    REQUIRE(value.is_object());
+    started = value.as_object();
+    break;
+  }
+  REQUIRE(started);
+  CHECK(started->at("jid") == boost::json::value(j.jid));
   stop_cleanly(daemon);
 }
