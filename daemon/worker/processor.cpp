@@ -73,12 +73,12 @@ bool Processor::detach_if_running() {
   if (!state_.compare_exchange_strong(expected, State::detaching, std::memory_order_acq_rel)) {
     return false;
   }
-  if (client_ && client_->is_connected() && !client_->fetch_pending()) {
-    client_->interrupt();
-    detached_.store(true, std::memory_order_release);
-  }
+  // (No FETCH can be pending while a job runs: its reply was the job.) A connection that was
+  // already lost counts as closed too.
+  if (client_ && client_->is_connected()) client_->interrupt();
+  detached_.store(true, std::memory_order_release);
   state_.store(State::running, std::memory_order_release);
-  return detached_.load(std::memory_order_acquire);
+  return true;
 }
 
 bool Processor::disconnected_for_hold() const noexcept {
@@ -176,7 +176,7 @@ void Processor::finish_running() {
   }
   // Closed for the server by a re-registration while the job ran: drop it quietly (it is not
   // an outage); the report goes out on the next connection.
-  if (detached_.exchange(false, std::memory_order_acq_rel)) client_->close();
+  if (detached_.exchange(false, std::memory_order_acq_rel) && client_) client_->close();
 }
 
 bool Processor::ensure_connected() {
