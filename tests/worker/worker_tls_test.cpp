@@ -66,3 +66,30 @@ TEST_CASE("a TLS file that cannot be used is a configuration error at start") {
     CHECK(std::string(e.what()).find("not-a-ca.pem") != std::string::npos);
   }
 }
+
+TEST_CASE(
+    "a reload keeps the connection settings object unless the server, identity or TLS files "
+    "change") {
+  Certificates certs;
+  const auto parse = [&](const std::string& extra) {
+    const std::string yaml = "faktory:\n  url: tcp+tls://localhost:7419\n  tls:\n    ca_file: " +
+                             certs.ca_cert.string() + "\nworker:\n  concurrency: 1\n" + extra;
+    return config::parse_config(yaml, (certs.dir / "factotum.yaml").string(), {},
+                                [](const std::string&) { return std::nullopt; });
+  };
+  const auto first = make_worker_settings(parse(""), "wid-1");
+  // Another concurrency, the same connection: processors must not reconnect.
+  const auto same = make_worker_settings(parse("  shutdown_timeout: 5s\n"), "wid-1", first.get());
+  CHECK(same->connection == first->connection);
+  // New labels: a new connection object (the worker re-registers).
+  const auto labelled = make_worker_settings(parse("  labels: [canary]\n"), "wid-1", first.get());
+  CHECK(labelled->connection != first->connection);
+  CHECK(labelled->connection->identity.labels == std::vector<std::string>{"canary"});
+  // The CA file rotated at the same path (a new file renamed over it): a new TLS context.
+  const auto rotated = certs.dir / "ca.rotated";
+  std::filesystem::copy_file(certs.ca_cert, rotated);
+  std::filesystem::rename(rotated, certs.ca_cert);
+  const auto after_rotation = make_worker_settings(parse(""), "wid-1", first.get());
+  CHECK(after_rotation->connection != first->connection);
+  CHECK(after_rotation->connection->tls_context != first->connection->tls_context);
+}
