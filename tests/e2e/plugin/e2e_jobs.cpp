@@ -1,5 +1,7 @@
 // Jobtypes the end-to-end tests drive the daemon with. Built like any plugin, against the
 // SDK only.
+#include "job_args.hpp"
+
 #include <factotum/plugin.hpp>
 
 #include <unistd.h>
@@ -25,15 +27,6 @@ void sleep_polling(factotum::Job& job, long ms, bool honour_cancel) {
     if (honour_cancel) job.throw_if_cancelled();
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-}
-
-// args_json is "[\"PATH\"]": the first string (no escapes), or "" when there is none.
-std::string first_string(std::string_view args) {
-  const auto open = args.find('"');
-  if (open == std::string_view::npos) return {};
-  const auto close = args.find('"', open + 1);
-  if (close == std::string_view::npos) return {};
-  return std::string(args.substr(open + 1, close - open - 1));
 }
 
 }  // namespace
@@ -64,7 +57,7 @@ FACTOTUM_PLUGIN("e2e_jobs", "1.0.0", [](factotum::Registrar& r) {
   // Waits until the file named by args[0] exists (the test opens the gate), stopping early
   // (Cancelled) when cancelled: a job that stays in flight exactly as long as a test needs.
   r.jobtype("gate", [](factotum::Job& job) {
-    const std::string path = first_string(job.args_json());
+    const std::string path = e2e::first_string(job.args_json());
     while (::access(path.c_str(), F_OK) != 0) {
       job.throw_if_cancelled();
       std::this_thread::sleep_for(std::chrono::milliseconds(10));

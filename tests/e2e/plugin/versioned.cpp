@@ -3,6 +3,8 @@
 // pushing a follow-up job to the queue "ran" with args [PLUGIN_NAME, PLUGIN_VERSION, jid],
 // which the test reads on the server. args[0], when given, is a file to wait for (a gate
 // that keeps the job in flight across a reload).
+#include "job_args.hpp"
+
 #include <factotum/plugin.hpp>
 
 #include <unistd.h>
@@ -17,21 +19,9 @@
 #error PLUGIN_NAME, PLUGIN_VERSION and JOBTYPE are set by the build
 #endif
 
-namespace {
-
-std::string first_string(std::string_view args) {
-  const auto open = args.find('"');
-  if (open == std::string_view::npos) return {};
-  const auto close = args.find('"', open + 1);
-  if (close == std::string_view::npos) return {};
-  return std::string(args.substr(open + 1, close - open - 1));
-}
-
-}  // namespace
-
 FACTOTUM_PLUGIN(PLUGIN_NAME, PLUGIN_VERSION, [](factotum::Registrar& r) {
   r.jobtype(JOBTYPE, [](factotum::Job& job) {
-    if (const std::string gate = first_string(job.args_json()); !gate.empty()) {
+    if (const std::string gate = e2e::first_string(job.args_json()); !gate.empty()) {
       while (::access(gate.c_str(), F_OK) != 0) {
         job.throw_if_cancelled();
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
