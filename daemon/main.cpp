@@ -9,6 +9,8 @@
 #include "service/directory_watch.hpp"
 #include "service/log.hpp"
 #include "service/signals.hpp"
+#include "service/systemd_notify.hpp"
+#include "service_notifications.hpp"
 #include "worker/producer_pool.hpp"
 #include "worker/worker.hpp"
 
@@ -114,6 +116,8 @@ void print_summary(const factotum::config::Config& config,
 
 int run_daemon(const CommandLine& cli) {
   Log::detect_journal();
+  // Read (and removed from the environment) before any thread starts.
+  const auto systemd = factotum::service::SystemdNotify::from_environment();
   // A plugin writing to a socket or pipe whose reader has gone must get EPIPE, not kill the
   // daemon (the daemon's own connections never raise it; child processes get the default back,
   // see plugins/shell).
@@ -182,13 +186,15 @@ int run_daemon(const CommandLine& cli) {
   };
   watch_plugins(config.plugins);
   // Destroyed before the worker and the host: a reload in progress finishes first.
-  factotum::Reloader reloader(inputs, config, settings, host, worker,
-                              [&io, &watch_plugins](const factotum::config::Config& applied) {
-                                // On the reload thread: the watch belongs to the control thread.
-                                boost::asio::post(io, [&watch_plugins, plugins = applied.plugins] {
-                                  watch_plugins(plugins);
-                                });
-                              });
+  factotum::ServiceNotifications notifications(io, systemd, worker);
+  factotum::Reloader::Hooks reload_hooks;
+  reload_hooks.started = [&notifications] { notifications.reloading(); };
+  reload_hooks.finished = [&notifications](bool ok) { notifications.reloaded(ok); };
+  reload_hooks.applied = [&io, &watch_plugins](const factotum::config::Config& applied) {
+    // On the reload thread: the watch belongs to the control thread.
+    boost::asio::post(io, [&watch_plugins, plugins = applied.plugins] { watch_plugins(plugins); });
+  };
+  factotum::Reloader reloader(inputs, config, settings, host, worker, std::move(reload_hooks));
   rescan_plugins = [&reloader] { reloader.request_plugin_rescan(); };
   factotum::service::SignalHandler signals(
       io, {[&] {
@@ -197,15 +203,22 @@ int run_daemon(const CommandLine& cli) {
              worker.stop();
            },
            [&] { worker.quiet(); }, [&] { worker.dump_state(); }, [&] { reloader.request(); }});
+  worker.set_on_stopping([&] {
+    reloader.close();
+    notifications.stopping();
+  });
   worker.set_on_finished([&] {
     reloader.close();
     plugin_watch.close();
+    notifications.close();
     signals.close();
   });
   Log::info("factotum starting", {{"version", FACTOTUM_VERSION},
                                   {"config", config.source.string()},
                                   {"server", config.faktory.url.redacted()}});
   worker.start();
+  // Configuration and plugins are loaded: ready, whether or not the server answers yet.
+  notifications.ready();
   int exit_code = kExitOk;
   for (;;) {
     try {

@@ -25,7 +25,7 @@ struct Reloader::Impl {
   ConfigInputs inputs;
   plugins::PluginHost& host;
   worker::Worker& worker;
-  std::function<void(const config::Config&)> on_applied;
+  Hooks hooks;
   // What runs now; only the reload thread touches them once it has started.
   config::Config running;
   std::shared_ptr<const worker::WorkerSettings> settings;
@@ -39,12 +39,11 @@ struct Reloader::Impl {
 
   Impl(ConfigInputs config_inputs, config::Config running_config,
        std::shared_ptr<const worker::WorkerSettings> running_settings,
-       plugins::PluginHost& plugin_host, worker::Worker& the_worker,
-       std::function<void(const config::Config&)> applied)
+       plugins::PluginHost& plugin_host, worker::Worker& the_worker, Hooks reload_hooks)
       : inputs(std::move(config_inputs)),
         host(plugin_host),
         worker(the_worker),
-        on_applied(std::move(applied)),
+        hooks(std::move(reload_hooks)),
         running(std::move(running_config)),
         settings(std::move(running_settings)) {}
 
@@ -83,12 +82,15 @@ struct Reloader::Impl {
       const bool full = reload_pending;
       reload_pending = rescan_pending = false;
       lock.unlock();
+      if (hooks.started) hooks.started();
+      bool ok = false;
       try {
         if (full) {
           reload();
         } else {
           rescan();
         }
+        ok = true;
       } catch (const config::ConfigError& e) {
         Log::error(std::string("configuration error: ") + e.what());
         Log::error(kReloadFailed);
@@ -96,6 +98,7 @@ struct Reloader::Impl {
         Log::error(std::string("reload: internal error: ") + e.what());
         Log::error(kReloadFailed);
       }
+      if (hooks.finished) hooks.finished(ok);
       lock.lock();
     }
   }
@@ -121,7 +124,7 @@ struct Reloader::Impl {
     worker.apply(next_settings);
     running = std::move(next);
     settings = std::move(next_settings);
-    if (on_applied) on_applied(running);
+    if (hooks.applied) hooks.applied(running);
     Log::info(changes.empty() ? "reload done: the configuration is unchanged"
                               : "reload done: the new configuration is in effect");
   }
@@ -135,10 +138,9 @@ struct Reloader::Impl {
 
 Reloader::Reloader(ConfigInputs inputs, config::Config running,
                    std::shared_ptr<const worker::WorkerSettings> settings,
-                   plugins::PluginHost& host, worker::Worker& worker,
-                   std::function<void(const config::Config&)> on_applied)
+                   plugins::PluginHost& host, worker::Worker& worker, Hooks hooks)
     : impl_(std::make_unique<Impl>(std::move(inputs), std::move(running), std::move(settings), host,
-                                   worker, std::move(on_applied))) {}
+                                   worker, std::move(hooks))) {}
 
 Reloader::~Reloader() {
   impl_->close();

@@ -37,11 +37,16 @@ class Reloader {
  public:
   // `running` and `settings` are what the daemon runs now; `host` and `worker` must outlive the
   // Reloader.
-  // `on_applied` (optional) is called on the reload thread with each configuration a reload
-  // put in effect (e.g. to watch the new plugin directories).
+  // Told on the reload thread: a reload begins; it ended (ok, or failed and nothing changed);
+  // a configuration a reload put in effect (e.g. to watch the new plugin directories).
+  struct Hooks {
+    std::function<void()> started;
+    std::function<void(bool ok)> finished;
+    std::function<void(const config::Config&)> applied;
+  };
   Reloader(ConfigInputs inputs, config::Config running,
            std::shared_ptr<const worker::WorkerSettings> settings, plugins::PluginHost& host,
-           worker::Worker& worker, std::function<void(const config::Config&)> on_applied = {});
+           worker::Worker& worker, Hooks hooks = {});
   // Lets a reload in progress finish, then joins the thread.
   ~Reloader();
   Reloader(const Reloader&) = delete;

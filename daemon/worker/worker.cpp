@@ -51,6 +51,7 @@ struct Worker::Impl {
   bool gave_up = false;  // the shutdown deadline has come (give_up_on_jobs ran)
   bool finished = false;
   std::function<void()> on_finished;
+  std::function<void()> on_stopping;
   unsigned next_index = 0;
   // Handlers posted by processor threads hold a weak reference: one that runs after the
   // worker is gone does nothing.
@@ -275,6 +276,7 @@ struct Worker::Impl {
       return;
     }
     context.set_phase(Phase::stopping);
+    if (on_stopping) on_stopping();
     end_reregistration();  // reports held back go out; nothing new is fetched anyway
     const auto timeout = settings()->shutdown_timeout;
     context.set_stop_deadline(Clock::now() + timeout);
@@ -343,6 +345,29 @@ struct Worker::Impl {
     if (on_finished) on_finished();
   }
 
+  std::string status() const {
+    const auto current = settings();
+    const std::string in_flight = std::to_string(jobs_in_flight());
+    std::string text;
+    switch (context.phase()) {
+      case Phase::running:
+        text = (jobs_in_flight() > 0 ? "busy " : "idle ") + in_flight + "/" +
+               std::to_string(current->concurrency);
+        break;
+      case Phase::quiet:
+        text = "quiet, " + in_flight + " jobs in flight";
+        break;
+      case Phase::stopping:
+        text = "stopping, " + in_flight + " jobs in flight";
+        break;
+    }
+    std::string queues;
+    for (const auto& name : current->queues.names) queues += (queues.empty() ? "" : ",") + name;
+    text += " · queues " + queues + " · server " + context.status.describe();
+    if (reregistering) text += " · re-registering (labels changed)";
+    return text;
+  }
+
   void dump_state() {
     const auto phase = context.phase();
     Log::info("state", {{"phase", phase == Phase::running ? "running"
@@ -403,6 +428,12 @@ bool Worker::finished() const noexcept {
 }
 void Worker::set_on_finished(std::function<void()> callback) {
   impl_->on_finished = std::move(callback);
+}
+void Worker::set_on_stopping(std::function<void()> callback) {
+  impl_->on_stopping = std::move(callback);
+}
+std::string Worker::status() const {
+  return impl_->status();
 }
 bool Worker::jobs_still_running() const noexcept {
   return std::any_of(impl_->processors.begin(), impl_->processors.end(),

@@ -22,6 +22,7 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 
 namespace boost::asio {
 class io_context;
@@ -64,12 +65,18 @@ class Worker {
   void stop();
   // Logs every job in flight and the connection states (TTIN).
   void dump_state();
+  // One line for the service manager (control thread): "busy 3/20 · queues critical,default ·
+  // connected", "quiet, 2 jobs in flight · …", "stopping, 2 jobs in flight · …".
+  std::string status() const;
 
   // True once stop() completed: every connection ended. The io_context then runs out of work.
   bool finished() const noexcept;
   // Called on the control thread once stopping completed (e.g. to close the signal handler
   // so the io_context runs out of work). Set before start().
   void set_on_finished(std::function<void()> callback);
+  // Called on the control thread when stopping begins (TERM, or the server's "terminate").
+  // Set before start().
+  void set_on_stopping(std::function<void()> callback);
   // Job functions still running (abandoned at shutdown, already FAILed): the process must
   // then exit without joining their threads — they are never killed, and never waited for
   // past the timeout.
