@@ -124,7 +124,7 @@ int run_daemon(const CommandLine& cli) {
   std::signal(SIGPIPE, SIG_IGN);
   // A reload reads the configuration from the same places, with the same precedence.
   const factotum::ConfigInputs inputs{cli.config, cli.overrides,
-                                      factotum::faktory::process_environment()};
+                                      factotum::faktory::environment_snapshot()};
   factotum::config::Config config;
   std::shared_ptr<const factotum::worker::WorkerSettings> settings;
   try {
@@ -233,10 +233,16 @@ int run_daemon(const CommandLine& cli) {
     }
   }
 
-  if (worker.jobs_still_running()) {
+  if (worker.jobs_still_running() || reloader.busy()) {
     // Job functions are never killed (DESIGN.md §3); they were cancelled and FAILed, and the
-    // process ends without joining their threads.
-    Log::warning("exiting with job functions still running; they were FAILed and will be retried");
+    // process ends without joining their threads. Nor does a reload blocked in a plugin's
+    // init hold the exit up.
+    if (worker.jobs_still_running()) {
+      Log::warning(
+          "exiting with job functions still running; they were FAILed and will be retried");
+    } else {
+      Log::warning("exiting while a reload is still loading plugins; it is abandoned");
+    }
     host.remove_staged_files();  // no destructor runs after _Exit
     std::cerr.flush();
     std::_Exit(exit_code);

@@ -7,6 +7,7 @@
 #include "service/log.hpp"
 #include "worker/worker.hpp"
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -35,6 +36,7 @@ struct Reloader::Impl {
   bool reload_pending = false;
   bool rescan_pending = false;
   bool closed = false;
+  std::atomic<bool> running_one{false};
   std::thread thread;  // started by the first request
 
   Impl(ConfigInputs config_inputs, config::Config running_config,
@@ -81,6 +83,7 @@ struct Reloader::Impl {
       // A full reload rescans the plugin directories too: one covers both requests.
       const bool full = reload_pending;
       reload_pending = rescan_pending = false;
+      running_one.store(true, std::memory_order_release);
       lock.unlock();
       if (hooks.started) hooks.started();
       bool ok = false;
@@ -100,6 +103,7 @@ struct Reloader::Impl {
       }
       if (hooks.finished) hooks.finished(ok);
       lock.lock();
+      running_one.store(false, std::memory_order_release);
     }
   }
 
@@ -113,11 +117,12 @@ struct Reloader::Impl {
                    " until factotum is restarted");
     }
     auto next_settings = make_worker_settings(next, wid, settings.get());
+    const auto changes = config::describe_changes(running, next);
     // Last of what may fail: a plugin set that cannot be used leaves everything as it was.
+    // What follows it only logs and publishes.
     setup_plugins(host, next, PluginSetup::reload);
 
     for (const auto& warning : next.warnings) Log::warning(warning);
-    const auto changes = config::describe_changes(running, next);
     for (const auto& change : changes) Log::info("reload: " + change);
     Log::set_level(next.logging.level);
     Log::set_format(next.logging.format);
@@ -157,6 +162,10 @@ void Reloader::request_plugin_rescan() {
 
 void Reloader::close() {
   impl_->close();
+}
+
+bool Reloader::busy() const noexcept {
+  return impl_->running_one.load(std::memory_order_acquire);
 }
 
 }  // namespace factotum

@@ -59,6 +59,9 @@ class Reloader {
   void request_plugin_rescan();
   // No reload starts from now on (the daemon is stopping). Any thread.
   void close();
+  // A reload is running now (it may be blocked in a plugin's init: the daemon does not wait
+  // for it at exit). Any thread.
+  bool busy() const noexcept;
 
  private:
   struct Impl;

@@ -26,6 +26,7 @@ struct ServiceNotifications::Impl : std::enable_shared_from_this<Impl> {
   asio::steady_timer watchdog_timer;
   std::string last_status;
   bool reload_failed = false;
+  bool stopping = false;
   bool closed = false;
 
   Impl(asio::io_context& io_context, const service::SystemdNotify& systemd,
@@ -98,6 +99,7 @@ void ServiceNotifications::ready() {
 
 void ServiceNotifications::reloading() {
   impl_->run_on_control_thread([](Impl& impl) {
+    if (impl.stopping) return;
     impl.notify.send("RELOADING=1\n" + service::monotonic_usec_now() +
                      "\nSTATUS=reloading the configuration");
     impl.last_status.clear();
@@ -107,12 +109,14 @@ void ServiceNotifications::reloading() {
 void ServiceNotifications::reloaded(bool ok) {
   impl_->run_on_control_thread([ok](Impl& impl) {
     impl.reload_failed = !ok;
-    impl.send("READY=1\n");
+    // Once stopping, a reload that ends makes nothing ready again.
+    impl.send(impl.stopping ? "" : "READY=1\n");
   });
 }
 
 void ServiceNotifications::stopping() {
   if (!impl_->notify.enabled() || impl_->closed) return;
+  impl_->stopping = true;
   impl_->send("STOPPING=1\n");
 }
 

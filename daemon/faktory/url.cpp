@@ -8,7 +8,11 @@
 #include <boost/url/url.hpp>
 #include <boost/url/url_view.hpp>
 
+#include <unistd.h>
+
 #include <cstdlib>
+#include <map>
+#include <memory>
 
 namespace factotum::faktory {
 namespace {
@@ -218,6 +222,22 @@ EnvLookup process_environment() {
     const char* value = std::getenv(name.c_str());  // NOLINT(concurrency-mt-unsafe)
     if (value == nullptr) return std::nullopt;
     return std::string(value);
+  };
+}
+
+EnvLookup environment_snapshot() {
+  auto variables = std::make_shared<std::map<std::string, std::string, std::less<>>>();
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    const std::string_view assignment(*entry);
+    const auto equals = assignment.find('=');
+    if (equals == std::string_view::npos) continue;
+    variables->emplace(std::string(assignment.substr(0, equals)),
+                       std::string(assignment.substr(equals + 1)));
+  }
+  return [variables](const std::string& name) -> std::optional<std::string> {
+    const auto found = variables->find(name);
+    if (found == variables->end()) return std::nullopt;
+    return found->second;
   };
 }
 

@@ -35,6 +35,9 @@ Result<ServerUrl> parse_url(std::string_view url);
 // Reads one environment variable; std::nullopt when unset. Injectable for tests.
 using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
 EnvLookup process_environment();
+// The process environment as it is now, copied: what a reload reads much later, on another
+// thread, without racing a plugin's setenv (and with the start's values, as a restart would).
+EnvLookup environment_snapshot();
 
 // The URL the environment asks for, or std::nullopt when neither FAKTORY_PROVIDER nor
 // FAKTORY_URL is set. FAKTORY_PROVIDER holds the *name* of the variable with the URL; a value

@@ -34,7 +34,11 @@ PluginHost::~PluginHost() {
 }
 
 void PluginHost::remove_staged_files() noexcept {
-  std::lock_guard lock(impl_->control);
+  // A load still under way (a reload blocked in a plugin's init) holds the lock: its files
+  // are then left behind rather than waited for (the staging directory is the service's
+  // RuntimeDirectory, or the temp dir).
+  std::unique_lock lock(impl_->control, std::try_to_lock);
+  if (!lock.owns_lock()) return;
   for (const auto& path : impl_->staged_paths) ::unlink(path.c_str());
   if (impl_->default_staging) ::rmdir(impl_->default_staging->path().c_str());
 }

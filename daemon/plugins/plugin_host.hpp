@@ -201,8 +201,8 @@ class PluginHost {
   std::optional<std::string> plugin_for(std::string_view jobtype) const;
 
   // For an exit that skips destructors (std::_Exit with job functions still running): removes
-  // the private staged copies (and the default staging directory) now. Loaded code stays
-  // mapped; nothing may be loaded afterwards.
+  // the private staged copies (and the default staging directory) now, unless a load is under
+  // way (it never waits for one). Loaded code stays mapped; nothing may be loaded afterwards.
   void remove_staged_files() noexcept;
 
  private:

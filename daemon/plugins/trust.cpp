@@ -149,7 +149,20 @@ SharedFd open_plugin_directory(const fs::path& dir, bool strict, std::string& wh
     }
     struct stat st {};
     if (::fstat(next->get(), &st) == 0 && S_ISLNK(st.st_mode)) {
-      // Its directory was checked, so only a trusted user can have made or changed the link.
+      // Its directory was checked: unless it is a sticky directory anyone may write to (like
+      // /tmp), only a trusted user can have made the link. In one that is, the link itself
+      // must be a trusted user's (the kernel's protected_symlinks rule): anyone could have
+      // pointed a missing plugin directory there at any directory of theirs, or of the system.
+      struct stat parent {};
+      if (strict && ::fstat(at->get(), &parent) == 0 &&
+          (parent.st_mode & (S_IWGRP | S_IWOTH)) != 0 && st.st_uid != 0 &&
+          st.st_uid != ::geteuid()) {
+        why = "refusing plugin directory " + dir.string() + ": the symbolic link " +
+              (where / name).string() + " is owned by " + owner_text(st.st_uid) +
+              " in the group- or world-writable directory " + where.string() +
+              "; it must be owned by root or the daemon's user";
+        return nullptr;
+      }
       std::string target;
       if (auto failed = read_link(next->get(), target)) {
         why = "cannot read symbolic link " + (where / name).string() + ": " + *failed;

@@ -8,6 +8,7 @@
 
 #include <sys/inotify.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -83,10 +84,14 @@ struct DirectoryWatch::Impl : std::enable_shared_from_this<Impl> {
         const auto it = watches.find(event->wd);
         if (it != watches.end() && (event->mask & IN_IGNORED) == 0) {
           Log::warning(
-              "plugins.watch: a plugin directory was removed or moved; no longer "
-              "watching it",
+              "plugins.watch: a plugin directory was removed or moved; no longer watching it "
+              "(a reload watches it again once it is back)",
               {{"directory", it->second.string()}});
           relevant = true;
+          // A moved directory would keep its watch under its new name: drop it.
+          if ((event->mask & IN_MOVE_SELF) != 0) {
+            ::inotify_rm_watch(inotify.native_handle(), it->first);
+          }
         }
         if ((event->mask & IN_IGNORED) != 0 && it != watches.end()) watches.erase(it);
         continue;
@@ -103,15 +108,26 @@ struct DirectoryWatch::Impl : std::enable_shared_from_this<Impl> {
 
   std::size_t watch(const std::vector<std::filesystem::path>& directories) {
     if (closed || !open()) return 0;
-    for (const auto& [wd, directory] : watches) ::inotify_rm_watch(inotify.native_handle(), wd);
-    watches.clear();
+    // Only the difference: a directory watched before and after keeps its watch, so no event
+    // in it is missed while the set changes.
+    for (auto it = watches.begin(); it != watches.end();) {
+      if (std::find(directories.begin(), directories.end(), it->second) == directories.end()) {
+        ::inotify_rm_watch(inotify.native_handle(), it->first);
+        it = watches.erase(it);
+      } else {
+        ++it;
+      }
+    }
     for (const auto& directory : directories) {
+      const bool watched = std::any_of(watches.begin(), watches.end(),
+                                       [&](const auto& w) { return w.second == directory; });
+      if (watched) continue;
       const int wd =
           ::inotify_add_watch(inotify.native_handle(), directory.c_str(), kEvents | IN_ONLYDIR);
       if (wd < 0) {
-        Log::warning(
-            std::string("plugins.watch: cannot watch the directory: ") + std::strerror(errno),
-            {{"directory", directory.string()}});
+        Log::warning(std::string("plugins.watch: cannot watch the directory: ") +
+                         std::strerror(errno) + " (a reload tries again)",
+                     {{"directory", directory.string()}});
         continue;
       }
       watches[wd] = directory;

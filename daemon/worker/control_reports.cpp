@@ -24,6 +24,7 @@ struct ControlReports::Impl : std::enable_shared_from_this<Impl> {
     faktory::commands::FailArgs failure;
     std::string jobtype;
     Clock::time_point give_up_at;
+    std::shared_ptr<const faktory::ClientOptions> origin;  // never null once queued
   };
 
   asio::io_context& io;
@@ -66,10 +67,10 @@ struct ControlReports::Impl : std::enable_shared_from_this<Impl> {
   }
 
   asio::awaitable<bool> connect(const Pending& pending) {
-    // Always on the newest connection settings, as a producer: the server takes FAIL by jid
-    // from any connection, and a connection without the wid does not keep the worker's
-    // registration alive while it re-registers with new labels (PROTOCOL.md §4).
-    built_from = context.settings.current()->connection;
+    // To the server the job came from, as a producer: the server takes FAIL by jid from any
+    // connection, and a connection without the wid does not keep the worker's registration
+    // alive while it re-registers with new labels (PROTOCOL.md §4).
+    built_from = pending.origin;
     faktory::ClientOptions options = *built_from;
     options.identity = faktory::Identity{};
     client.emplace(io.get_executor(), std::move(options));
@@ -89,8 +90,8 @@ struct ControlReports::Impl : std::enable_shared_from_this<Impl> {
 
   asio::awaitable<void> send(const Pending& pending) {
     const auto& jid = pending.failure.jid;
-    if (client && client->is_connected() && built_from != context.settings.current()->connection) {
-      co_await client->end();  // a reload changed the server or the credentials
+    if (client && client->is_connected() && built_from != pending.origin) {
+      co_await client->end();  // another server or other credentials (a reload)
     }
     for (;;) {
       if (client && client->is_connected()) {
@@ -124,8 +125,10 @@ ControlReports::~ControlReports() {
 }
 
 void ControlReports::fail(faktory::commands::FailArgs failure, std::string jobtype,
-                          Clock::time_point give_up_at) {
-  impl_->queue.push_back({std::move(failure), std::move(jobtype), give_up_at});
+                          Clock::time_point give_up_at,
+                          std::shared_ptr<const faktory::ClientOptions> origin) {
+  if (!origin) origin = impl_->context.settings.current()->connection;
+  impl_->queue.push_back({std::move(failure), std::move(jobtype), give_up_at, std::move(origin)});
   if (impl_->sending) return;
   impl_->sending = true;
   spawn(impl_->io, impl_->drain(), "reporter of the control thread");

@@ -32,7 +32,10 @@ class ControlReports {
   // Queues a FAIL. FAILs go out in order, reconnecting with back-off, until the server
   // answers or `give_up_at` passes (then the server retries the job when its reservation
   // expires, and the log says so).
-  void fail(faktory::commands::FailArgs failure, std::string jobtype, Clock::time_point give_up_at);
+  // `origin`: the connection settings of the server the job came from (null: the current
+  // ones); a reload may have moved the worker to another server since.
+  void fail(faktory::commands::FailArgs failure, std::string jobtype, Clock::time_point give_up_at,
+            std::shared_ptr<const faktory::ClientOptions> origin = nullptr);
   // Shutdown stops waiting: every FAIL still queued is given up at `by` at the latest.
   void hurry(Clock::time_point by);
   // Nothing queued or being sent.

@@ -26,18 +26,23 @@ void Heartbeat::finish() {
   timer_.cancel();
 }
 
+void Heartbeat::poke() {
+  poked_ = true;
+  timer_.cancel();  // a wait under way ends at once; one not yet begun is skipped (run())
+}
+
 void Heartbeat::settings_changed() {
-  timer_.cancel();
+  poke();
 }
 
 void Heartbeat::hold() {
   held_ = true;
-  timer_.cancel();
+  poke();
 }
 
 void Heartbeat::release() {
   held_ = false;
-  timer_.cancel();
+  poke();
 }
 
 bool Heartbeat::disconnected() const noexcept {
@@ -78,6 +83,9 @@ asio::awaitable<void> Heartbeat::beat_once() {
 asio::awaitable<void> Heartbeat::run() {
   auto self = shared_from_this();
   while (!finishing_) {
+    // Whatever hold(), release() or settings_changed() asked for is looked at below; one that
+    // comes while a connect or a BEAT is under way skips the next wait.
+    poked_ = false;
     const auto newest = context_.settings.current()->connection;
     if (client_ && client_->is_connected() && (held_ || built_from_ != newest)) {
       co_await client_->end();  // (then look again: finish() or release() may have come)
@@ -99,6 +107,7 @@ asio::awaitable<void> Heartbeat::run() {
       if (!connected) {
         context_.status.failed(connected.error().what(), attempt);
         if (finishing_) break;
+        if (poked_) continue;
         timer_.expires_after(backoff_.next());
         (void)co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
         continue;
@@ -111,7 +120,7 @@ asio::awaitable<void> Heartbeat::run() {
     // finish() may have come during the BEAT (the server's "terminate" stops the worker from
     // inside beat_once): END now rather than after another interval.
     if (finishing_) break;
-    if (!client_->is_connected()) continue;  // reconnect (re-HELLO) at once
+    if (!client_->is_connected() || poked_) continue;  // reconnect (re-HELLO) at once
     timer_.expires_after(context_.settings.current()->heartbeat_interval);
     (void)co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
   }

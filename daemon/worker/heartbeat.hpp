@@ -41,6 +41,7 @@ class Heartbeat : public std::enable_shared_from_this<Heartbeat> {
 
  private:
   boost::asio::awaitable<void> beat_once();
+  void poke();
 
   boost::asio::io_context& io_;
   WorkerContext& context_;
@@ -50,6 +51,7 @@ class Heartbeat : public std::enable_shared_from_this<Heartbeat> {
   boost::asio::steady_timer timer_;
   bool finishing_ = false;
   bool held_ = false;
+  bool poked_ = false;  // something changed since the loop last looked
   bool connecting_ = false;
   std::shared_ptr<const faktory::ClientOptions> built_from_;  // what client_ was built with
   std::chrono::steady_clock::time_point connected_since_{};

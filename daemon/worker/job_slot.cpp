@@ -3,7 +3,8 @@
 namespace factotum::worker {
 
 bool JobSlot::begin(std::string_view jid, std::string_view jobtype, Clock::time_point started,
-                    Clock::time_point deadline, Clock::time_point reservation_expiry) {
+                    Clock::time_point deadline, Clock::time_point reservation_expiry,
+                    const std::shared_ptr<const faktory::ClientOptions>& origin) {
   std::lock_guard lock(mutex_);
   if (closed_) return false;
   // assign() reuses the strings' buffers: no allocation per job once they have grown.
@@ -12,6 +13,7 @@ bool JobSlot::begin(std::string_view jid, std::string_view jobtype, Clock::time_
   job_.started = started;
   job_.deadline = deadline;
   job_.reservation_expiry = reservation_expiry;
+  if (job_.origin != origin) job_.origin = origin;  // (no reference count traffic per job)
   cancelled_.store(false, std::memory_order_relaxed);
   state_ = State::running;
   return true;

@@ -6,8 +6,11 @@
 // taken twice per job and is uncontended but for the rare take-over.
 #pragma once
 
+#include "faktory/client_options.hpp"
+
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -27,12 +30,16 @@ class JobSlot {
     Clock::time_point deadline;
     Clock::time_point reservation_expiry;
     bool taken = false;  // already reported by the control thread; its function still runs
+    // The connection settings of the server the job came from (a reload may have moved the
+    // worker to another one since): its FAIL goes there.
+    std::shared_ptr<const faktory::ClientOptions> origin;
   };
 
   // Processor thread: the job is about to run. False when shutdown has closed the slot: the
   // job must then be FAILed without running plugin code.
   bool begin(std::string_view jid, std::string_view jobtype, Clock::time_point started,
-             Clock::time_point deadline, Clock::time_point reservation_expiry);
+             Clock::time_point deadline, Clock::time_point reservation_expiry,
+             const std::shared_ptr<const faktory::ClientOptions>& origin = nullptr);
   // Processor thread: the job function returned. True when the processor reports the job;
   // false when the control thread took it over (its result is then dropped).
   bool end();

@@ -126,8 +126,9 @@ void Processor::run() {
     while (fetched && *fetched) fetched = report_and_fetch(run_job(std::move(**fetched)));
     if (!fetched) fetch_failed(fetched.error());
   }
-  state_ = State::stopped;
+  // END first: a re-registration counts a stopped processor as closed.
   end_connection();
+  state_ = State::stopped;
   exited_.store(true, std::memory_order_release);
   on_exit_(index_);
 }
@@ -181,6 +182,7 @@ void Processor::finish_running() {
 
 bool Processor::ensure_connected() {
   wait_while_held();
+  if (!may_fetch()) return false;  // released by a stop: no new connection just to END it
   refresh_settings();
   // New connection settings (url, password, TLS): reconnect, between jobs.
   if (connection_outdated()) end_connection();
@@ -245,7 +247,8 @@ std::optional<Processor::Report> Processor::run_job(std::string payload) {
   Report report{job.jid, job.jobtype, std::nullopt, started + reservation_of(job)};
   const auto deadline = deadline_for(*settings_, job.jobtype, started, report.reservation_expiry);
 
-  if (!slot_.begin(job.jid, job.jobtype, started, deadline, report.reservation_expiry)) {
+  if (!slot_.begin(job.jid, job.jobtype, started, deadline, report.reservation_expiry,
+                   connection_)) {
     // The FETCH was answered after shutdown gave up on the jobs in flight: FAIL the job now so
     // it is retried at once, without running any plugin code.
     Log::warning("a job arrived after the shutdown deadline; FAILing it without running it",

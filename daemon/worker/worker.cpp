@@ -145,7 +145,13 @@ struct Worker::Impl {
   // On the control thread, after apply() published `next` in place of `previous`.
   void applied(const std::shared_ptr<const WorkerSettings>& previous,
                const std::shared_ptr<const WorkerSettings>& next) {
-    if (next->connection != previous->connection) connection_changed(*previous, *next);
+    // A reload that finished while stopping: nothing to reconnect or start any more.
+    if (context.phase() == Phase::stopping) return;
+    if (next->connection != previous->connection) {
+      connection_changed(*previous, *next);
+    } else if (next->heartbeat_interval != previous->heartbeat_interval && heartbeat) {
+      heartbeat->settings_changed();  // a shorter interval applies from now
+    }
     if (started) deadlines.scan_now();  // shorter job timeouts may need an earlier look
     reconcile();
   }
@@ -246,7 +252,7 @@ struct Worker::Impl {
              "JobTimeout",
              "the job ran past its deadline of " + millis_text(job->deadline - job->started),
              {}},
-            job->jobtype, job->reservation_expiry);
+            job->jobtype, job->reservation_expiry, job->origin);
       } else if (auto running = p->slot().current(); running && !running->taken) {
         next = std::min(next, running->deadline);
       }
@@ -318,7 +324,8 @@ struct Worker::Impl {
                     "WorkerShutdown",
                     "factotum stopped before the job finished (shutdown_timeout " + timeout + ")",
                     {}},
-                   job.jobtype, std::min(job.reservation_expiry, now + kShutdownReportGrace));
+                   job.jobtype, std::min(job.reservation_expiry, now + kShutdownReportGrace),
+                   job.origin);
     }
     reports.hurry(now + kShutdownReportGrace);
     maybe_finish();

@@ -145,3 +145,33 @@ TEST_CASE("a named pipe called *.so is refused without blocking the loader", "[a
   REQUIRE(report.errors.size() == 1);
   CHECK(report.errors.front().reason == "not a regular file");
 }
+
+TEST_CASE(
+    "in a sticky shared directory, a symbolic link is followed only if a trusted user owns it",
+    "[abi][trust]") {
+  if (::geteuid() != 0) {
+    WARN("not root: cannot make a link owned by another user; skipped");
+    return;
+  }
+  // <base>/shared (1777, like /tmp) holds "plugins", a link to a real plugin directory. Made by
+  // root, it is followed; made by anyone else, it is refused: whoever can write to /tmp could
+  // have pointed a configured but missing plugin directory at a directory of their choosing.
+  NestedPluginDir nested(0755);
+  const fs::path sticky = nested.base.path() / "sticky";
+  fs::create_directory(sticky);
+  ::chmod(sticky.c_str(), 01777);
+  const fs::path link = sticky / "plugins";
+  fs::create_directory_symlink(nested.plugins, link);
+  {
+    plugins::PluginHost host({});
+    CHECK(host.load_directories({link}, options()).ok());
+  }
+  REQUIRE(::lchown(link.c_str(), 65534, 65534) == 0);  // nobody
+  plugins::PluginHost host({});
+  const auto report = host.load_directories({link}, options());
+  REQUIRE(report.errors.size() == 1);
+  const auto& reason = report.errors.front().reason;
+  INFO(reason);
+  CHECK(contains(reason, "the symbolic link " + link.string() + " is owned by"));
+  CHECK(host.jobtypes().empty());
+}

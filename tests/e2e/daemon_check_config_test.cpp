@@ -54,6 +54,7 @@ TEST_CASE("check-config exits 78 naming each plugin file that fails to load and 
 TEST_CASE("a plugins.config entry naming no loaded plugin is an error only under fatal_errors") {
   TempDir dir;
   const auto config = dir.path / "factotum.yaml";
+  std::string output;
   const auto check = [&](bool fatal) {
     std::ofstream(config) << "plugins:\n  directories: [" FACTOTUM_BINARY_DIR
                              "/tests/e2e-plugins]\n  fatal_errors: "
@@ -62,10 +63,17 @@ TEST_CASE("a plugins.config entry naming no loaded plugin is an error only under
     ChildProcess child(
         {FACTOTUM_BINARY_DIR "/bin/factotum", "--config", config.string(), "--check-config"});
     const auto exit_code = child.wait_exit(kDeadline);
-    INFO(child.output());
+    output = child.output();
+    INFO(output);
     REQUIRE(exit_code.has_value());
     return *exit_code;
   };
-  CHECK(check(false) == 0);  // a warning: the settings reach nobody, the rest is fine
-  CHECK(check(true) == 78);  // plugins.config.e2e_jobz: no loaded plugin (did you mean e2e_jobs?)
+  // A warning (the settings reach nobody, the rest is fine), then an error: both name the
+  // entry where it is written and the plugin it probably meant.
+  const std::string said = config.string() + ":5:5: plugins.config.e2e_jobz: no loaded plugin " +
+                           "is named 'e2e_jobz'; did you mean 'e2e_jobs'?";
+  CHECK(check(false) == 0);
+  CHECK(output.find(said) != std::string::npos);
+  CHECK(check(true) == 78);
+  CHECK(output.find(said) != std::string::npos);
 }

@@ -4,6 +4,7 @@
 #include "config_edit.hpp"
 #include "daemon_fixture.hpp"
 
+#include <algorithm>
 #include <csignal>
 
 using namespace factotum;
@@ -36,6 +37,14 @@ TEST_CASE(
 
   edit_config(daemon, "labels: [blue]", "labels: [green, canary]");
   daemon.process().signal(SIGHUP);
+  // Jobs keep coming while the connections close and reopen: a FETCH abandoned on the way
+  // would leave one reserved for a dead connection (PROTOCOL.md §0.15).
+  std::vector<std::string> across;
+  for (int i = 0; i < 20; ++i) {
+    const auto j = job("ok");
+    across.push_back(j.jid);
+    REQUIRE(producer->push(j));
+  }
   // The same wid, registered again: the server now shows the new labels.
   REQUIRE(server.wait_for(
       [&](const TestServer::Stats&) {
@@ -43,6 +52,14 @@ TEST_CASE(
                Labels(std::vector<std::string>{"green", "canary"});
       },
       kDeadline));
+
+  REQUIRE(server.wait_for(
+      [&](const TestServer::Stats&) {
+        return std::all_of(across.begin(), across.end(),
+                           [&](const std::string& jid) { return server.ack_count(jid) == 1; });
+      },
+      kDeadline));
+  CHECK(server.working_jids() == std::vector<std::string>{held.jid});  // only the gated job
 
   // The job that ran through the re-registration finishes and is reported once.
   gate.open();
@@ -109,4 +126,68 @@ TEST_CASE(
 
   daemon.process().signal(SIGTERM);
   CHECK(daemon.process().wait_exit(kDeadline) == 0);
+}
+
+TEST_CASE("after a url change, a job given up at shutdown is FAILed on the server it came from") {
+  TestServer old_server(quick_server_options());
+  TestServer new_server(quick_server_options());
+  Daemon::Settings settings;
+  settings.concurrency = 1;
+  settings.shutdown_timeout = "1s";
+  Daemon daemon(old_server, settings);
+  daemon.start();
+  auto old_producer = producer_for(old_server);
+  const auto stubborn = job("stubborn", {600000});  // ignores cancellation
+  push_and_await_start(daemon, *old_producer, stubborn);
+
+  edit_config(daemon, "url: " + old_server.url(), "url: " + new_server.url());
+  daemon.process().signal(SIGHUP);
+  REQUIRE(new_server.wait_for(
+      [&](const TestServer::Stats&) {
+        return !connections_of(new_server, daemon.wid(), "BEAT").empty();
+      },
+      kDeadline));
+  // The control thread FAILs the job it gives up on from its own connection: to the old server,
+  // where the job is reserved; the new one has never heard of it.
+  daemon.process().signal(SIGTERM);
+  const auto exit_code = daemon.process().wait_exit(kDeadline);
+  INFO(daemon.process().output());
+  CHECK(exit_code == std::optional<int>(0));
+  CHECK(old_server.fail_count(stubborn.jid) == 1);
+  CHECK(new_server.fail_count(stubborn.jid) == 0);
+  CHECK(old_server.stats().working == 0);
+}
+
+TEST_CASE("a reload keeps the precedence of the environment over the file") {
+  TestServer server(quick_server_options());
+  Daemon::Settings settings;
+  settings.concurrency = 2;
+  // The server comes from FAKTORY_URL; the file names one where nothing listens.
+  settings.env = {"FAKTORY_URL=" + server.url()};
+  Daemon daemon(server, settings);
+  edit_config(daemon, "url: " + server.url(), "url: tcp://127.0.0.1:1");
+  daemon.start();
+  auto producer = producer_for(server);
+  REQUIRE(server.wait_for(
+      [&](const TestServer::Stats&) {
+        return connections_of(server, daemon.wid(), "FETCH").size() == 2;
+      },
+      kDeadline));
+
+  // The file changes (another unreachable url, more processors); the environment still wins.
+  edit_config(daemon, "url: tcp://127.0.0.1:1", "url: tcp://127.0.0.1:2");
+  edit_config(daemon, "concurrency: 2", "concurrency: 3");
+  daemon.process().signal(SIGHUP);
+  REQUIRE(daemon.wait_for_log("reload done"));
+  REQUIRE(server.wait_for(
+      [&](const TestServer::Stats&) {
+        return connections_of(server, daemon.wid(), "FETCH").size() == 3;
+      },
+      kDeadline));
+  const auto j = job("ok");
+  REQUIRE(producer->push(j));
+  REQUIRE(server.wait_for([&](const TestServer::Stats&) { return server.ack_count(j.jid) == 1; },
+                          kDeadline));
+  daemon.process().signal(SIGTERM);
+  CHECK(daemon.process().wait_exit(kDeadline) == std::optional<int>(0));
 }

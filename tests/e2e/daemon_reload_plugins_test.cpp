@@ -161,7 +161,7 @@ TEST_CASE("a plugin file renamed, and one removed, in one reload") {
   CHECK(d.daemon.process().wait_exit(kDeadline) == 0);
 }
 
-TEST_CASE("plugins.watch loads a plugin moved into the directory without SIGHUP") {
+TEST_CASE("plugins.watch picks up a plugin moved in, replaced and removed, without SIGHUP") {
   PluginDaemon d("\n  watch: true");
   publish("versioned_v1.so", d.plugins.path, "versioned.so");
   d.daemon.start();  // (the directories are watched from before "worker started")
@@ -175,6 +175,21 @@ TEST_CASE("plugins.watch loads a plugin moved into the directory without SIGHUP"
   REQUIRE(wait_ran(d.server, dropped.jid));
   CHECK(ran(d.server, dropped.jid) == Ran{"dropin", "1.0.0"});
   CHECK(d.server.fail_count(dropped.jid) == 0);
+
+  // A new version renamed over the old file, and a removal, are picked up the same way.
+  publish("versioned_v2.so", d.plugins.path, "versioned.so");
+  REQUIRE(d.daemon.wait_for_log("replaced plugin versioned"));
+  auto replaced = job("versioned");
+  REQUIRE(producer->push(replaced));
+  REQUIRE(wait_ran(d.server, replaced.jid));
+  CHECK(ran(d.server, replaced.jid) == Ran{"versioned", "2.0.0"});
+  fs::remove(d.plugins.path / "dropin.so");
+  REQUIRE(d.daemon.wait_for_log("removed plugin dropin"));
+  auto orphan = job("dropin");
+  REQUIRE(producer->push(orphan));
+  REQUIRE(d.server.wait_for(
+      [&](const TestServer::Stats&) { return d.server.fail_count(orphan.jid) == 1; }, kDeadline));
+  CHECK_FALSE(ran(d.server, orphan.jid));
 
   d.daemon.process().signal(SIGTERM);
   CHECK(d.daemon.process().wait_exit(kDeadline) == 0);

@@ -467,10 +467,15 @@ TEST_CASE(
   jids.push_back(storm_job.jid);
   REQUIRE(producer->push(storm_job));
 
-  settings.concurrency = 4;
-  settings.queues = "[default, storm]";
-  daemon.write_config(settings);
-  for (int i = 0; i < 20; ++i) daemon.process().signal(SIGHUP);
+  // The file changes before each HUP (concurrency only ever up, so no processor retires);
+  // only the last one adds the queue "storm". A HUP lost or a reload that read the file
+  // before the last write would leave the storm job unfetched.
+  for (int i = 0; i < 20; ++i) {
+    settings.concurrency = std::min(2 + static_cast<unsigned>(i) / 6, 4u);
+    settings.queues = i == 19 ? "[default, storm]" : "[default]";
+    daemon.write_config(settings);
+    daemon.process().signal(SIGHUP);
+  }
   REQUIRE(daemon.wait_for_log("reload done"));
 
   const auto fetching = [&] { return connections_of(server, daemon.wid(), "FETCH"); };
