@@ -1,0 +1,32 @@
+# Sourced by the packaging tests that install packages: in_overlay runs a script as root in
+# private mount and PID namespaces, chrooted into an overlay over the machine's /. Every write
+# (dpkg's database, /etc/passwd, /usr) lands in a tmpfs that disappears with the namespace, and
+# every process still running when the script ends is killed with it: the machine running the
+# tests is never changed. /run is a fresh tmpfs inside, so nothing there can reach the
+# machine's service manager.
+#
+# Where that is not permitted (not root, no unshare, no overlayfs: an unprivileged container),
+# the test is skipped with exit status 77 (ctest SKIP_RETURN_CODE), never passed.
+
+# in_overlay STAGE_DIR SCRIPT [ARGS...]: copies STAGE_DIR to /stage inside, runs
+# `bash /stage/SCRIPT ARGS...` there and returns its exit status (77 from it becomes 1).
+in_overlay() {
+  local stage=$1
+  shift
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "SKIP: installing packages into an overlay of / needs root (CI runs as root)"
+    exit 77
+  fi
+  if ! unshare --mount --propagation private --pid --fork true 2>/dev/null; then
+    echo "SKIP: unshare --mount --pid is not permitted here"
+    exit 77
+  fi
+  local top
+  top=$(mktemp -d /tmp/factotum-overlay.XXXXXX)
+  local rc=0
+  # A PID namespace too: when the script ends, the kernel kills whatever it left running.
+  unshare --mount --propagation private --pid --fork -- \
+    bash "$(dirname "${BASH_SOURCE[0]}")/overlay_enter.sh" "$top" "$stage" "$@" || rc=$?
+  rmdir "$top" 2>/dev/null || true
+  return "$rc"
+}
