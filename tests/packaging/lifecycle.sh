@@ -18,4 +18,4 @@ for dir in current upgrade; do
   cp -r "$packages/$dir" "$stage/$dir"
 done
 cp "$build/bin/factotum-client" "$here/lifecycle_inside.sh" "$stage/"
-in_overlay "$stage" lifecycle_inside.sh
+in_overlay "$stage" chroot:lifecycle_inside.sh

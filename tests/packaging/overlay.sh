@@ -8,8 +8,10 @@
 # Where that is not permitted (not root, no unshare, no overlayfs: an unprivileged container),
 # the test is skipped with exit status 77 (ctest SKIP_RETURN_CODE), never passed.
 
-# in_overlay STAGE_DIR SCRIPT [ARGS...]: copies STAGE_DIR to /stage inside, runs
-# `bash /stage/SCRIPT ARGS...` there and returns its exit status (77 from it becomes 1).
+# in_overlay STAGE_DIR STEP...: copies STAGE_DIR to /stage inside and runs the steps there:
+# chroot:SCRIPT runs `bash /stage/SCRIPT` chrooted in the overlay (77 from it becomes 1),
+# boot boots the overlay as a systemd container (see overlay_enter.sh). Returns 0 when every
+# step succeeded.
 in_overlay() {
   local stage=$1
   shift

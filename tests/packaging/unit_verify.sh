@@ -27,4 +27,4 @@ if ((rc != 0)) || [[ -n $out ]]; then
 fi
 echo "systemd-analyze verify: factotum.service as installed has no complaint"
 INSIDE
-in_overlay "$stage" verify_inside.sh
+in_overlay "$stage" chroot:verify_inside.sh
