@@ -9,6 +9,11 @@ probe() {
   ok() { echo "ok   $*"; }
   show() { systemctl show -p "$1" --value factotum.service; }
   journal() { journalctl -u factotum.service --no-pager -o cat; }
+  # journald takes the daemon's stderr asynchronously: a line may show up a moment later.
+  journal_has() {
+    for _ in $(seq 50); do journal | grep -F -- "$1" >/dev/null && return 0; sleep 0.2; done
+    return 1
+  }
   url=tcp://:s3cret@127.0.0.1:7419
 
   [[ $(show ActiveState) == active ]] ||
@@ -21,7 +26,7 @@ probe() {
     fail "cannot push a job"
   /stage/factotum-client --url "$url" wait-processed 1 --timeout 30 >/dev/null ||
     fail "the job was not processed: $(journal)"
-  journal | grep -qF 'hello ["in-systemd"]' || fail "the hello plugin did not run the job: $(journal)"
+  journal_has 'hello ["in-systemd"]' || fail "the hello plugin did not run the job: $(journal)"
   ok "a job ran in the drop-in plugin; the password came from the credential"
 
   # Processor threads switch to SCHED_BATCH: the system call filter must allow it.
@@ -30,8 +35,7 @@ probe() {
   ok "processor threads run as SCHED_BATCH inside the sandbox"
 
   systemctl reload factotum.service || fail "systemctl reload failed: $(journal)"
-  for _ in $(seq 50); do journal | grep -q 'reload done' && break; sleep 0.2; done
-  journal | grep -q 'reload done' || fail "no 'reload done' after systemctl reload: $(journal)"
+  journal_has 'reload done' || fail "no 'reload done' after systemctl reload: $(journal)"
   [[ $(show ActiveState) == active && $(show MainPID) == "$pid" ]] ||
     fail "after the reload: $(show ActiveState), pid $(show MainPID) (was $pid)"
   ok "systemctl reload: reloaded in place"
