@@ -8,14 +8,6 @@ build=$1
 packages=$2
 here=$(dirname "$(readlink -f "$0")")
 source "$here/overlay.sh"
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-stage=$(mktemp -d)
-trap 'rm -rf "$stage"' EXIT
-for dir in current upgrade; do
-  ls "$packages/$dir"/factotum_*.deb "$packages/$dir"/factotum-dev_*.deb >/dev/null 2>&1 ||
-    fail "no packages in $packages/$dir: the packaging_build_packages fixture did not run"
-  cp -r "$packages/$dir" "$stage/$dir"
-done
+make_stage "$packages" current upgrade
 cp "$build/bin/factotum-client" "$here/lifecycle_inside.sh" "$stage/"
 in_overlay "$stage" chroot:lifecycle_inside.sh

@@ -8,11 +8,7 @@
 # scripts make to a service manager (offline calls, `--root=`, which only edit files, go to the
 # real systemctl); /run/systemd/system (how the scripts tell systemd is running) is created for
 # the phases that play a machine with systemd, and absent for those that play a container.
-set -euo pipefail
-cd /stage
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-ok() { echo "ok   $*"; }
+source /stage/inside.sh
 
 mkdir -p /stage/stub
 cat >/stage/stub/systemctl <<'EOF'
@@ -29,24 +25,11 @@ exit 0
 EOF
 chmod 0755 /stage/stub/systemctl
 export PATH=/stage/stub:$PATH
-# A container's policy-rc.d (Docker's says "never start services") would hide what the scripts
-# ask for; this overlay plays a machine that has none.
-rm -f /usr/sbin/policy-rc.d
-# man-db's trigger rebuilds its whole index after each dpkg run: seconds, for nothing here.
-rm -f /var/lib/man-db/auto-update
-
 systemd_running() {
   if [[ $1 == yes ]]; then mkdir -p /run/systemd/system; else rm -rf /run/systemd; fi
 }
 systemctl_calls() { cat /stage/systemctl.log 2>/dev/null || true; }
 reset_systemctl_log() { rm -f /stage/systemctl.log; }
-# dpkg_run ARGS...: dpkg with its output kept for the failure message. --path-include keeps
-# every file even where the machine's dpkg excludes some (slim images drop man pages and docs);
-# stdin from /dev/null, so a conffile question fails instead of waiting for an answer.
-dpkg_run() {
-  dpkg --path-include='*' "$@" </dev/null >/stage/dpkg.log 2>&1 ||
-    fail "dpkg $* failed: $(cat /stage/dpkg.log)"
-}
 # expect_mode PATH MODE OWNER:GROUP
 expect_mode() {
   [[ -e $1 ]] || fail "$1 is missing"
@@ -133,25 +116,14 @@ done
 ok "factotum --check-config loads the shipped plugins with the shipped configuration"
 
 # An out-of-tree plugin: the example factotum-dev ships, built against the installed SDK.
-cp -r /usr/share/doc/factotum-dev/examples/hello /tmp/hello
-cmake -S /tmp/hello -B /tmp/hello/build -G Ninja >/stage/hello.log 2>&1 ||
-  fail "configuring the hello example against factotum-dev failed: $(cat /stage/hello.log)"
-cmake --build /tmp/hello/build >/stage/hello.log 2>&1 ||
-  fail "building the hello example failed: $(cat /stage/hello.log)"
-grep -q "^FactotumSDK_DIR:PATH=/usr/" /tmp/hello/build/CMakeCache.txt ||
-  fail "the hello example did not use the installed SDK: $(grep FactotumSDK_DIR /tmp/hello/build/CMakeCache.txt)"
-install -m 0644 /tmp/hello/build/hello.so /usr/local/lib/factotum/plugins/hello.so
+install_hello_plugin
 summary=$(check_config 2>&1) || fail "check-config with hello.so failed: $summary"
 grep -q "^  Hello  (plugin hello, /usr/local/lib/factotum/plugins/hello.so)" <<<"$summary" ||
   fail "check-config does not list Hello from /usr/local/lib/factotum/plugins: $summary"
 ok "a plugin built against the installed factotum-dev loads from /usr/local/lib/factotum/plugins"
 
 # The conffile edit the README documents: the password as a systemd credential.
-sed -i 's|^faktory:$|faktory:\n  password_file: ${CREDENTIALS_DIRECTORY}/faktory-password|' \
-  /etc/factotum/factotum.yaml
-grep -q '^  password_file: ${CREDENTIALS_DIRECTORY}/faktory-password$' /etc/factotum/factotum.yaml ||
-  fail "could not edit the conffile"
-printf 's3cret\n' >/etc/factotum/faktory-password
+use_password_credential s3cret
 out=$(check_config 2>&1) && fail "check-config passed without CREDENTIALS_DIRECTORY: $out"
 grep -q CREDENTIALS_DIRECTORY <<<"$out" || fail "check-config without CREDENTIALS_DIRECTORY says: $out"
 # What LoadCredential= does: a private copy, owned by the service's user, read-only.

@@ -32,3 +32,21 @@ in_overlay() {
   rmdir "$top" 2>/dev/null || true
   return "$rc"
 }
+
+# make_stage PACKAGES_DIR SUBDIR...: sets $stage, a directory removed on exit, holding a copy of
+# PACKAGES_DIR/SUBDIR for each SUBDIR (both packages, as the packaging_build_packages fixture
+# built them) and inside.sh, the helpers of the scripts that run in the overlay.
+make_stage() {
+  local packages=$1 dir
+  shift
+  stage=$(mktemp -d)
+  trap 'rm -rf "$stage"' EXIT
+  for dir in "$@"; do
+    if ! ls "$packages/$dir"/factotum_*.deb "$packages/$dir"/factotum-dev_*.deb >/dev/null 2>&1; then
+      echo "FAIL: no packages in $packages/$dir: the packaging_build_packages fixture did not run" >&2
+      exit 1
+    fi
+    cp -r "$packages/$dir" "$stage/$dir"
+  done
+  cp "$(dirname "${BASH_SOURCE[0]}")/inside.sh" "$stage/"
+}

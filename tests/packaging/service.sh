@@ -10,13 +10,7 @@ build=$1
 packages=$2
 here=$(dirname "$(readlink -f "$0")")
 source "$here/overlay.sh"
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-stage=$(mktemp -d)
-trap 'rm -rf "$stage"' EXIT
-ls "$packages"/current/factotum_*.deb "$packages"/current/factotum-dev_*.deb >/dev/null 2>&1 ||
-  fail "no packages in $packages/current: the packaging_build_packages fixture did not run"
-cp "$packages"/current/*.deb "$stage/"
+make_stage "$packages" current
 cp "$build/bin/factotum-client" "$here"/service_prepare.sh "$here"/service_probe.sh \
   "$here"/service_report.sh "$stage/"
 in_overlay "$stage" chroot:service_prepare.sh boot chroot:service_report.sh

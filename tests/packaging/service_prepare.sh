@@ -3,21 +3,11 @@
 # server password as a credential, drop in a plugin built against factotum-dev, and add two
 # units: the installed factotum-testserver on localhost:7419 (factotum's default server) and
 # the probe that checks the service and powers the container off.
-set -euo pipefail
-fail() { echo "FAIL: $*" >&2; exit 1; }
-rm -f /usr/sbin/policy-rc.d /var/lib/man-db/auto-update
-dpkg --path-include='*' -i /stage/factotum_*.deb /stage/factotum-dev_*.deb </dev/null \
-  >/stage/dpkg.log 2>&1 || fail "dpkg -i failed: $(cat /stage/dpkg.log)"
+source /stage/inside.sh
+dpkg_run -i /stage/current/factotum_*.deb /stage/current/factotum-dev_*.deb
 
-cp -r /usr/share/doc/factotum-dev/examples/hello /tmp/hello
-{ cmake -S /tmp/hello -B /tmp/hello/build -G Ninja && cmake --build /tmp/hello/build; } \
-  >/stage/hello.log 2>&1 || fail "building the hello example failed: $(cat /stage/hello.log)"
-install -m 0644 /tmp/hello/build/hello.so /usr/local/lib/factotum/plugins/hello.so
-
-# As README's "Install as a service" says.
-sed -i 's|^faktory:$|faktory:\n  password_file: ${CREDENTIALS_DIRECTORY}/faktory-password|' \
-  /etc/factotum/factotum.yaml
-printf 's3cret\n' >/etc/factotum/faktory-password
+install_hello_plugin
+use_password_credential s3cret
 
 # Until the daemon speaks sd_notify (issue 10, item 4) a Type=notify start would time out.
 # This branch of the test goes away by itself once the binary sends READY=1.
