@@ -58,7 +58,7 @@ boot() {
     return 1
   }
   local rc=0
-  timeout 300 systemd-nspawn --quiet --directory="$root" --boot --private-network --register=no --keep-unit \
+  timeout 200 systemd-nspawn --quiet --directory="$root" --boot --private-network --register=no --keep-unit \
     --link-journal=no >"$root/stage/nspawn.log" 2>&1 || rc=$?
   # The stage's units write /stage/booted first thing: without it, systemd did not come up as
   # a container here (a kernel or sandbox limit), which is not the package's doing.

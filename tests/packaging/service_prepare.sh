@@ -31,7 +31,7 @@ cat >/etc/systemd/system/factotum-probe.service <<'UNIT'
 After=factotum.service factotum-testserver.service
 [Service]
 Type=oneshot
-TimeoutStartSec=240
+TimeoutStartSec=150
 ExecStart=/bin/bash /stage/service_probe.sh
 [Install]
 WantedBy=multi-user.target
