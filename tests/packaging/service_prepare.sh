@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# service.sh, before the boot (chrooted in the overlay): install the packages, configure the
+# server password as a credential, drop in a plugin built against factotum-dev, and add two
+# units: the installed factotum-testserver on localhost:7419 (factotum's default server) and
+# the probe that checks the service and powers the container off.
+source /stage/inside.sh
+dpkg_run -i /stage/current/factotum_*.deb /stage/current/factotum-dev_*.deb
+
+install_hello_plugin
+use_password_credential s3cret
+
+# Until the daemon speaks sd_notify (issue 10, item 4) a Type=notify start would time out.
+# This branch of the test goes away by itself once the binary sends READY=1.
+if ! grep -q 'READY=1' /usr/sbin/factotum; then
+  mkdir -p /etc/systemd/system/factotum.service.d
+  printf '[Service]\nType=exec\nWatchdogSec=0\n' >/etc/systemd/system/factotum.service.d/no-notify.conf
+  echo "NOTE: /usr/sbin/factotum does not send READY=1 yet: started as Type=exec, no watchdog" \
+    >>/stage/notes
+fi
+
+cat >/etc/systemd/system/factotum-testserver.service <<'UNIT'
+[Unit]
+Before=factotum.service
+[Service]
+ExecStart=/usr/bin/factotum-testserver --port 7419 --password s3cret
+[Install]
+WantedBy=multi-user.target
+UNIT
+cat >/etc/systemd/system/factotum-probe.service <<'UNIT'
+[Unit]
+After=factotum.service factotum-testserver.service
+[Service]
+Type=oneshot
+TimeoutStartSec=150
+ExecStart=/bin/bash /stage/service_probe.sh
+[Install]
+WantedBy=multi-user.target
+UNIT
+systemctl enable factotum-testserver.service factotum-probe.service >/dev/null 2>&1 ||
+  fail "cannot enable the test units"
+[[ -L /etc/systemd/system/multi-user.target.wants/factotum.service ]] ||
+  fail "the package did not enable factotum.service"

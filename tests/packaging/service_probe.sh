@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# service.sh, inside the booted container (run by factotum-probe.service, as root): checks
+# factotum.service, writes the verdict to /stage/probe.out and /stage/probe.rc, powers off.
+touch /stage/booted
+
+probe() {
+  set -euo pipefail
+  fail() { echo "FAIL: $*"; exit 1; }
+  ok() { echo "ok   $*"; }
+  show() { systemctl show -p "$1" --value factotum.service; }
+  journal() { journalctl -u factotum.service --no-pager -o cat; }
+  # journald takes the daemon's stderr asynchronously: a line may show up a moment later.
+  journal_has() {
+    for _ in $(seq 50); do journal | grep -F -- "$1" >/dev/null && return 0; sleep 0.2; done
+    return 1
+  }
+  url=tcp://:s3cret@127.0.0.1:7419
+
+  [[ $(show ActiveState) == active ]] ||
+    fail "factotum.service is $(show ActiveState)/$(show SubState): $(journal)"
+  pid=$(show MainPID)
+  [[ $(ps -o user= -p "$pid") == factotum ]] || fail "the daemon runs as $(ps -o user= -p "$pid")"
+  ok "factotum.service is active, the daemon runs as factotum"
+
+  /stage/factotum-client --url "$url" push --jobtype Hello --args '["in-systemd"]' >/dev/null ||
+    fail "cannot push a job"
+  /stage/factotum-client --url "$url" wait-processed 1 --timeout 30 >/dev/null ||
+    fail "the job was not processed: $(journal)"
+  journal_has 'hello ["in-systemd"]' || fail "the hello plugin did not run the job: $(journal)"
+  ok "a job ran in the drop-in plugin; the password came from the credential"
+
+  # Processor threads switch to SCHED_BATCH: the system call filter must allow it.
+  classes=$(ps -L -o cls=,comm= -p "$pid" | awk '$2 ~ /^factotum-p/ { print $1 }' | sort -u)
+  [[ $classes == B ]] || fail "processor threads' scheduling classes: '$classes', expected B (batch)"
+  ok "processor threads run as SCHED_BATCH inside the sandbox"
+
+  systemctl reload factotum.service || fail "systemctl reload failed: $(journal)"
+  journal_has 'reload done' || fail "no 'reload done' after systemctl reload: $(journal)"
+  [[ $(show ActiveState) == active && $(show MainPID) == "$pid" ]] ||
+    fail "after the reload: $(show ActiveState), pid $(show MainPID) (was $pid)"
+  ok "systemctl reload: reloaded in place"
+
+  denied=$(journal | grep -Ei 'operation not permitted|permission denied|read-only file system' || true)
+  [[ -z $denied ]] || fail "the sandbox denied the daemon something: $denied"
+
+  systemctl stop factotum.service
+  [[ $(show Result) == success && $(show ExecMainStatus) == 0 ]] ||
+    fail "stop: result $(show Result), exit status $(show ExecMainStatus): $(journal)"
+  ok "systemctl stop: exit status 0"
+}
+
+(probe) >/stage/probe.out 2>&1
+echo $? >/stage/probe.rc
+journalctl -u factotum.service --no-pager >/stage/factotum.journal 2>&1
+systemctl poweroff --no-block
