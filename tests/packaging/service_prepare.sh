@@ -9,14 +9,6 @@ dpkg_run -i /stage/current/factotum_*.deb /stage/current/factotum-dev_*.deb
 install_hello_plugin
 use_password_credential s3cret
 
-# Until the daemon speaks sd_notify (issue 10, item 4) a Type=notify start would time out.
-# This branch of the test goes away by itself once the binary sends READY=1.
-if ! grep -q 'READY=1' /usr/sbin/factotum; then
-  mkdir -p /etc/systemd/system/factotum.service.d
-  printf '[Service]\nType=exec\nWatchdogSec=0\n' >/etc/systemd/system/factotum.service.d/no-notify.conf
-  echo "NOTE: /usr/sbin/factotum does not send READY=1 yet: started as Type=exec, no watchdog" \
-    >>/stage/notes
-fi
 
 cat >/etc/systemd/system/factotum-testserver.service <<'UNIT'
 [Unit]
