@@ -195,6 +195,17 @@ grep -qx -- 'stop factotum.service' <(systemctl_calls) ||
 [[ -f /usr/local/lib/factotum/plugins/hello.so ]] || fail "dpkg -r removed a local plugin"
 ok "removed: service stopped; conffile and local plugins kept"
 
+# Installed again after a remove (not a purge): "configure <old-version>" like an upgrade, but
+# the service was stopped by the removal, so it must be started, not try-restarted.
+reset_systemctl_log
+dpkg_run -i "$current_runtime"
+grep -Eq '(^| )start factotum\.service$' <(systemctl_calls) ||
+  fail "installing again after a remove did not start the service: $(systemctl_calls)"
+[[ ! -e /etc/systemd/system/factotum.service ]] || fail "installing again left the unit masked"
+ok "installed again after a remove: unmasked and started"
+reset_systemctl_log
+dpkg_run -r factotum
+
 dpkg_run -P factotum factotum-dev
 [[ $(status_of factotum) == not-installed ]] || fail "after dpkg -P, factotum is $(status_of factotum)"
 [[ ! -e /etc/factotum ]] || fail "purge left /etc/factotum: $(ls -la /etc/factotum)"

@@ -18,6 +18,19 @@ ExecStart=/usr/bin/factotum-testserver --port 7419 --password s3cret
 [Install]
 WantedBy=multi-user.target
 UNIT
+# /run as a real host has it: initramfs-tools mounts it noexec, and the daemon maps its staged
+# plugin copies from $RUNTIME_DIRECTORY=/run/factotum (the unit's ExecPaths= allows it there).
+cat >/etc/systemd/system/run-noexec.service <<'UNIT'
+[Unit]
+DefaultDependencies=no
+Before=factotum.service
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/mount -o remount,noexec,nosuid,nodev /run
+[Install]
+WantedBy=multi-user.target
+UNIT
 cat >/etc/systemd/system/factotum-probe.service <<'UNIT'
 [Unit]
 After=factotum.service factotum-testserver.service
@@ -28,7 +41,8 @@ ExecStart=/bin/bash /stage/service_probe.sh
 [Install]
 WantedBy=multi-user.target
 UNIT
-systemctl enable factotum-testserver.service factotum-probe.service >/dev/null 2>&1 ||
+systemctl enable run-noexec.service factotum-testserver.service factotum-probe.service \
+  >/dev/null 2>&1 ||
   fail "cannot enable the test units"
 [[ -L /etc/systemd/system/multi-user.target.wants/factotum.service ]] ||
   fail "the package did not enable factotum.service"

@@ -28,6 +28,18 @@ probe() {
     fail "the job was not processed: $(journal)"
   journal_has 'hello ["in-systemd"]' || fail "the hello plugin did not run the job: $(journal)"
   ok "a job ran in the drop-in plugin; the password came from the credential"
+  findmnt -no OPTIONS /run | grep -qw noexec || fail "/run is not noexec here: $(findmnt /run)"
+  ok "plugins load from the staging directory although /run is noexec"
+
+  # What systemctl status shows: the daemon's own STATUS= line (brought up to date every 2 s).
+  for _ in $(seq 50); do
+    status=$(show StatusText)
+    [[ $status == *"/10 · queues default · server connected"* ]] && break
+    sleep 0.2
+  done
+  [[ $status == *"/10 · queues default · server connected"* ]] ||
+    fail "StatusText is '$status'"
+  ok "systemd shows the daemon's status: $status"
 
   # Processor threads switch to SCHED_BATCH: the system call filter must allow it.
   classes=$(ps -L -o cls=,comm= -p "$pid" | awk '$2 ~ /^factotum-p/ { print $1 }' | sort -u)
