@@ -188,8 +188,10 @@ int run_daemon(const CommandLine& cli) {
   // Destroyed before the worker and the host: a reload in progress finishes first.
   factotum::ServiceNotifications notifications(io, systemd, worker);
   factotum::Reloader::Hooks reload_hooks;
-  reload_hooks.started = [&notifications] { notifications.reloading(); };
-  reload_hooks.finished = [&notifications](bool ok) { notifications.reloaded(ok); };
+  reload_hooks.started = [&notifications](bool full) { notifications.reloading(full); };
+  reload_hooks.finished = [&notifications](bool full, bool ok) {
+    notifications.reloaded(full, ok);
+  };
   reload_hooks.applied = [&io, &watch_plugins](const factotum::config::Config& applied) {
     // On the reload thread: the watch belongs to the control thread.
     boost::asio::post(io, [&watch_plugins, plugins = applied.plugins] { watch_plugins(plugins); });
@@ -205,7 +207,8 @@ int run_daemon(const CommandLine& cli) {
            [&] { worker.quiet(); }, [&] { worker.dump_state(); }, [&] { reloader.request(); }});
   worker.set_on_stopping([&] {
     reloader.close();
-    notifications.stopping();
+    // The FETCHes already sent (2 s), then the FAILs and END: the unit's own margin.
+    notifications.stopping(worker.shutdown_timeout() + std::chrono::seconds(20));
   });
   worker.set_on_finished([&] {
     reloader.close();

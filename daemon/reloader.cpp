@@ -85,7 +85,7 @@ struct Reloader::Impl {
       reload_pending = rescan_pending = false;
       running_one.store(true, std::memory_order_release);
       lock.unlock();
-      if (hooks.started) hooks.started();
+      if (hooks.started) hooks.started(full);
       bool ok = false;
       try {
         if (full) {
@@ -101,7 +101,7 @@ struct Reloader::Impl {
         Log::error(std::string("reload: internal error: ") + e.what());
         Log::error(kReloadFailed);
       }
-      if (hooks.finished) hooks.finished(ok);
+      if (hooks.finished) hooks.finished(full, ok);
       lock.lock();
       running_one.store(false, std::memory_order_release);
     }

@@ -39,9 +39,10 @@ class Reloader {
   // Reloader.
   // Told on the reload thread: a reload begins; it ended (ok, or failed and nothing changed);
   // a configuration a reload put in effect (e.g. to watch the new plugin directories).
+  // `full`: the configuration file and the plugins; otherwise a plugin rescan (plugins.watch).
   struct Hooks {
-    std::function<void()> started;
-    std::function<void(bool ok)> finished;
+    std::function<void(bool full)> started;
+    std::function<void(bool full, bool ok)> finished;
     std::function<void(const config::Config&)> applied;
   };
   Reloader(ConfigInputs inputs, config::Config running,

@@ -97,27 +97,28 @@ void ServiceNotifications::ready() {
   if (const auto timeout = impl_->notify.watchdog_timeout()) impl_->ping_watchdog(*timeout / 2);
 }
 
-void ServiceNotifications::reloading() {
-  impl_->run_on_control_thread([](Impl& impl) {
+void ServiceNotifications::reloading(bool full) {
+  impl_->run_on_control_thread([full](Impl& impl) {
     if (impl.stopping) return;
-    impl.notify.send("RELOADING=1\n" + service::monotonic_usec_now() +
-                     "\nSTATUS=reloading the configuration");
+    impl.notify.send("RELOADING=1\n" + service::monotonic_usec_now() + "\nSTATUS=" +
+                     (full ? "reloading the configuration" : "rescanning the plugin directories"));
     impl.last_status.clear();
   });
 }
 
-void ServiceNotifications::reloaded(bool ok) {
-  impl_->run_on_control_thread([ok](Impl& impl) {
-    impl.reload_failed = !ok;
+void ServiceNotifications::reloaded(bool full, bool ok) {
+  impl_->run_on_control_thread([full, ok](Impl& impl) {
+    // Only a reload of the configuration file says whether the file is good.
+    if (full) impl.reload_failed = !ok;
     // Once stopping, a reload that ends makes nothing ready again.
     impl.send(impl.stopping ? "" : "READY=1\n");
   });
 }
 
-void ServiceNotifications::stopping() {
+void ServiceNotifications::stopping(std::chrono::microseconds stop_within) {
   if (!impl_->notify.enabled() || impl_->closed) return;
   impl_->stopping = true;
-  impl_->send("STOPPING=1\n");
+  impl_->send("STOPPING=1\nEXTEND_TIMEOUT_USEC=" + std::to_string(stop_within.count()) + "\n");
 }
 
 void ServiceNotifications::close() {

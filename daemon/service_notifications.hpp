@@ -10,6 +10,7 @@
 // reloaded() from any thread (they post to it).
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -35,11 +36,15 @@ class ServiceNotifications {
   ServiceNotifications& operator=(const ServiceNotifications&) = delete;
 
   void ready();
-  void reloading();
+  // full: the configuration file; otherwise a rescan of the plugin directories (plugins.watch).
+  void reloading(bool full);
   // ok = false: the reload failed and the previous configuration runs on (STATUS says so until
-  // a reload succeeds).
-  void reloaded(bool ok);
-  void stopping();
+  // a reload of the configuration file succeeds).
+  void reloaded(bool full, bool ok);
+  // `stop_within`: how long the stop may take (shutdown_timeout and a margin): sent as
+  // EXTEND_TIMEOUT_USEC, so a shutdown_timeout raised in the configuration alone is not cut
+  // short by the unit's TimeoutStopSec.
+  void stopping(std::chrono::microseconds stop_within);
   // Stops the timers (the end of shutdown: the io_context must run out of work).
   void close();
 

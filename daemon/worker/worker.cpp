@@ -442,6 +442,9 @@ void Worker::set_on_stopping(std::function<void()> callback) {
 std::string Worker::status() const {
   return impl_->status();
 }
+std::chrono::milliseconds Worker::shutdown_timeout() const {
+  return impl_->settings()->shutdown_timeout;
+}
 bool Worker::jobs_still_running() const noexcept {
   return std::any_of(impl_->processors.begin(), impl_->processors.end(),
                      [](const auto& p) { return !p->exited(); });

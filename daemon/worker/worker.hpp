@@ -20,6 +20,7 @@
 
 #include "worker/worker_settings.hpp"
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -68,6 +69,8 @@ class Worker {
   // One line for the service manager (control thread): "busy 3/20 · queues critical,default ·
   // connected", "quiet, 2 jobs in flight · …", "stopping, 2 jobs in flight · …".
   std::string status() const;
+  // The current settings' shutdown_timeout (any thread).
+  std::chrono::milliseconds shutdown_timeout() const;
 
   // True once stop() completed: every connection ended. The io_context then runs out of work.
   bool finished() const noexcept;

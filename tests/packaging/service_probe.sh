@@ -46,6 +46,16 @@ probe() {
   [[ $classes == B ]] || fail "processor threads' scheduling classes: '$classes', expected B (batch)"
   ok "processor threads run as SCHED_BATCH inside the sandbox"
 
+  # The README's check "exactly as the service runs": its user, a runtime directory on the
+  # noexec /run, the credential. It must load the drop-in plugin and exit 0.
+  systemd-run --wait --pipe -p User=factotum -p RuntimeDirectory=factotum-check \
+    -p ExecPaths=/run/factotum-check \
+    -p LoadCredential=faktory-password:/etc/factotum/faktory-password \
+    factotum --check-config >/tmp/check.out 2>&1 ||
+    fail "the README's sandboxed --check-config failed: $(cat /tmp/check.out)"
+  grep -q '^  Hello ' /tmp/check.out || fail "the sandboxed check did not list Hello: $(cat /tmp/check.out)"
+  ok "the README's sandboxed --check-config loads the drop-in plugin"
+
   systemctl reload factotum.service || fail "systemctl reload failed: $(journal)"
   journal_has 'reload done' || fail "no 'reload done' after systemctl reload: $(journal)"
   [[ $(show ActiveState) == active && $(show MainPID) == "$pid" ]] ||
