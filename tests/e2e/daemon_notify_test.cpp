@@ -1,6 +1,7 @@
 // The systemd notification protocol as a service manager sees it: the test owns the datagram
 // socket named by NOTIFY_SOCKET (and sets WATCHDOG_USEC), runs the real binary against the test
 // server, and checks what arrives for start, reloads, quiet, a long job and stop.
+#include "config_edit.hpp"
 #include "daemon_fixture.hpp"
 
 #include <poll.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstddef>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -21,20 +23,30 @@ namespace {
 // The service manager's end: a bound SOCK_DGRAM socket, each datagram one notification.
 class NotifySocket {
  public:
-  NotifySocket() : path_(dir_.path / "notify") {
+  // abstract: an abstract socket ("@name" in NOTIFY_SOCKET), as systemd may hand out.
+  explicit NotifySocket(bool abstract = false) : path_(dir_.path / "notify"), abstract_(abstract) {
     fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     REQUIRE(fd_ >= 0);
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
-    REQUIRE(path_.string().size() < sizeof(address.sun_path));
-    std::strcpy(address.sun_path, path_.c_str());
-    REQUIRE(::bind(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) == 0);
+    REQUIRE(path_.string().size() + 1 < sizeof(address.sun_path));
+    socklen_t length = sizeof(address);
+    if (abstract_) {
+      // sun_path[0] == '\0', then the name, no terminating NUL counted.
+      std::memcpy(address.sun_path + 1, path_.c_str(), path_.string().size());
+      length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + path_.string().size());
+    } else {
+      std::strcpy(address.sun_path, path_.c_str());
+    }
+    REQUIRE(::bind(fd_, reinterpret_cast<const sockaddr*>(&address), length) == 0);
   }
   ~NotifySocket() { ::close(fd_); }
   NotifySocket(const NotifySocket&) = delete;
   NotifySocket& operator=(const NotifySocket&) = delete;
 
-  std::string env() const { return "NOTIFY_SOCKET=" + path_.string(); }
+  std::string env() const {
+    return std::string("NOTIFY_SOCKET=") + (abstract_ ? "@" : "") + path_.string();
+  }
 
   // Receives until a message from index `from` on contains `text`; returns its index.
   std::optional<std::size_t> wait_for(std::string_view text, std::size_t from = 0) {
@@ -74,6 +86,7 @@ class NotifySocket {
  private:
   TempDir dir_;
   fs::path path_;
+  bool abstract_ = false;
   int fd_ = -1;
 };
 
@@ -183,6 +196,29 @@ TEST_CASE("a job's child process does not inherit NOTIFY_SOCKET or WATCHDOG_USEC
       kDeadline));
   INFO(daemon.process().output());
   CHECK(server.ack_count(j.jid) == 1);
+  daemon.process().signal(SIGTERM);
+  CHECK(daemon.process().wait_exit(kDeadline) == std::optional<int>(0));
+}
+
+TEST_CASE("READY comes with the server unreachable, over an abstract socket, STATUS saying so") {
+  // A server that is down is retried, not waited for: the service is up, and says why it idles.
+  std::uint16_t closed_port = 0;
+  {
+    TestServer gone(quick_server_options());
+    closed_port = gone.port();
+  }
+  TestServer server(quick_server_options());  // only for the fixture's configuration
+  NotifySocket systemd(true);
+  Daemon::Settings settings;
+  settings.env = {systemd.env()};
+  Daemon daemon(server, settings);
+  edit_config(daemon, "url: " + server.url(),
+              "url: tcp://127.0.0.1:" + std::to_string(closed_port));
+  daemon.start();
+  const auto ready = systemd.wait_for("READY=1");
+  REQUIRE(ready);
+  REQUIRE(systemd.wait_for("server down for"));
+  CHECK(connections_of(server, daemon.wid()).empty());
   daemon.process().signal(SIGTERM);
   CHECK(daemon.process().wait_exit(kDeadline) == std::optional<int>(0));
 }

@@ -18,6 +18,10 @@ ExecStart=/usr/bin/factotum-testserver --port 7419 --password s3cret
 [Install]
 WantedBy=multi-user.target
 UNIT
+# A short watchdog, so the probe sees the daemon's pings arrive (the shipped unit has 30 s).
+mkdir -p /etc/systemd/system/factotum.service.d
+printf '[Service]\nWatchdogSec=2s\n' >/etc/systemd/system/factotum.service.d/watchdog.conf
+
 # /run as a real host has it: initramfs-tools mounts it noexec, and the daemon maps its staged
 # plugin copies from $RUNTIME_DIRECTORY=/run/factotum (the unit's ExecPaths= allows it there).
 cat >/etc/systemd/system/run-noexec.service <<'UNIT'

@@ -46,6 +46,19 @@ probe() {
   [[ $classes == B ]] || fail "processor threads' scheduling classes: '$classes', expected B (batch)"
   ok "processor threads run as SCHED_BATCH inside the sandbox"
 
+  # The watchdog (2 s here): systemd records each ping; two more must come, and the daemon
+  # must not have been restarted for a missing one.
+  ping() { show WatchdogTimestampMonotonic; }
+  first=$(ping)
+  for _ in 1 2; do
+    for _ in $(seq 100); do [[ $(ping) != "$first" ]] && break; sleep 0.1; done
+    [[ $(ping) != "$first" ]] || fail "no watchdog ping within 10 s (WatchdogSec=2s)"
+    first=$(ping)
+  done
+  [[ $(show NRestarts) == 0 && $(show MainPID) == "$pid" ]] ||
+    fail "restarted: NRestarts $(show NRestarts), pid $(show MainPID) (was $pid)"
+  ok "watchdog pings reach systemd; no restart"
+
   # The README's check "exactly as the service runs": its user, a runtime directory on the
   # noexec /run, the credential. It must load the drop-in plugin and exit 0.
   systemd-run --wait --pipe -p User=factotum -p RuntimeDirectory=factotum-check \
