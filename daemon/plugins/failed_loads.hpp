@@ -2,7 +2,8 @@
 // every attempt stages and maps the library anew and may run its init (whose code then stays
 // mapped for good, DESIGN.md §4.7). A failure is remembered for one version of one file (path
 // and FileIdentity) and, once the plugin's name was known, the plugins.config.<name> it was
-// tried with: a new file version or a changed config is tried again. The loading thread only (start-up, then the reload thread).
+// tried with: a new file version or a changed config is tried again. The loading thread only
+// (start-up, then the reload thread).
 #pragma once
 
 #include "plugins/generation.hpp"
