@@ -51,7 +51,8 @@ struct DirectoryWatch::Impl : std::enable_shared_from_this<Impl> {
     if (inotify.is_open()) return true;
     const int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (fd < 0) {
-      Log::error(std::string("plugins.watch: cannot use inotify: ") + std::strerror(errno));
+      Log::error(std::string("plugins.watch: cannot use inotify: ") +
+                 std::system_category().message(errno));
       return false;
     }
     inotify.assign(fd);
@@ -126,7 +127,7 @@ struct DirectoryWatch::Impl : std::enable_shared_from_this<Impl> {
           ::inotify_add_watch(inotify.native_handle(), directory.c_str(), kEvents | IN_ONLYDIR);
       if (wd < 0) {
         Log::warning(std::string("plugins.watch: cannot watch the directory: ") +
-                         std::strerror(errno) + " (a reload tries again)",
+                         std::system_category().message(errno) + " (a reload tries again)",
                      {{"directory", directory.string()}});
         continue;
       }

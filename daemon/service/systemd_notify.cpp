@@ -2,12 +2,12 @@
 
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <utility>
 
 namespace factotum::service {
@@ -25,6 +25,8 @@ std::optional<unsigned long long> parse_unsigned(const char* text) {
 
 }  // namespace
 
+// getenv/unsetenv are not thread-safe: from_environment() runs before any thread exists.
+// NOLINTBEGIN(concurrency-mt-unsafe)
 SystemdNotify SystemdNotify::from_environment() {
   SystemdNotify notify;
   const char* socket_path = std::getenv("NOTIFY_SOCKET");
@@ -51,6 +53,7 @@ SystemdNotify SystemdNotify::from_environment() {
   ::unsetenv("WATCHDOG_PID");
   return notify;
 }
+// NOLINTEND(concurrency-mt-unsafe)
 
 SystemdNotify::~SystemdNotify() {
   if (fd_ >= 0) ::close(fd_);
