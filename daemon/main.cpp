@@ -1,5 +1,6 @@
 // factotum: parse the command line, load the configuration and the plugins, run the worker
 // until a signal stops it, exit with a sysexits-style code (DESIGN.md §6).
+#include "check_config.hpp"
 #include "config/config.hpp"
 #include "daemon_settings.hpp"
 #include "plugin_setup.hpp"
@@ -150,24 +151,36 @@ int run_daemon(const CommandLine& cli) {
   services.push = [producers](std::string_view job_json, std::string& jid_or_error) {
     return producers->push(job_json, jid_or_error);
   };
+
+  if (cli.check_config) {
+    // The plugins' code runs in a child: a plugin that crashes while loading is named.
+    return factotum::run_check_isolated([&](const auto& on_loading) {
+      factotum::plugins::PluginHost host(services);
+      bool plugins_ok = false;
+      try {
+        plugins_ok =
+            factotum::setup_plugins(host, config, factotum::PluginSetup::start, on_loading);
+      } catch (const factotum::config::ConfigError& e) {
+        Log::error(std::string("configuration error: ") + e.what());
+        return kExitConfig;
+      }
+      print_summary(config, host);
+      // Stricter than a start: a plugin that would be skipped is an error worth fixing.
+      if (!plugins_ok) {
+        std::cout << "configuration has errors: some plugins could not be loaded (see above)\n";
+        return kExitConfig;
+      }
+      std::cout << "configuration OK\n";
+      return kExitOk;
+    });
+  }
+
   factotum::plugins::PluginHost host(services);
-  bool plugins_ok = false;
   try {
-    plugins_ok = factotum::setup_plugins(host, config, factotum::PluginSetup::start);
+    factotum::setup_plugins(host, config, factotum::PluginSetup::start);
   } catch (const factotum::config::ConfigError& e) {
     Log::error(std::string("configuration error: ") + e.what());
     return kExitConfig;
-  }
-
-  if (cli.check_config) {
-    print_summary(config, host);
-    // Stricter than a start: a plugin that would be skipped is an error worth fixing.
-    if (!plugins_ok) {
-      std::cout << "configuration has errors: some plugins could not be loaded (see above)\n";
-      return kExitConfig;
-    }
-    std::cout << "configuration OK\n";
-    return kExitOk;
   }
 
   boost::asio::io_context io(1);  // the control thread: this one

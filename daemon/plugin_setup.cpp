@@ -35,8 +35,10 @@ std::vector<config::ConfigError> check_plugin_settings(
 
 }  // namespace
 
-bool setup_plugins(plugins::PluginHost& host, const config::Config& config, PluginSetup mode) {
+bool setup_plugins(plugins::PluginHost& host, const config::Config& config, PluginSetup mode,
+                   std::function<void(const std::filesystem::path&)> on_loading) {
   plugins::LoadOptions load;
+  load.on_loading = std::move(on_loading);
   load.strict_permissions = config.plugins.strict_permissions;
   load.fatal_errors = config.plugins.fatal_errors;
   load.config_json = config.plugins.config_json();

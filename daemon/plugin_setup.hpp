@@ -5,6 +5,9 @@
 
 #include "config/config.hpp"
 
+#include <filesystem>
+#include <functional>
+
 namespace factotum::plugins {
 class PluginHost;
 }
@@ -22,6 +25,8 @@ enum class PluginSetup {
 // failed under plugins.fatal_errors, a middleware name that no plugin registered, a
 // plugins.config entry naming no loaded plugin under plugins.fatal_errors (otherwise a
 // warning). Returns false when a plugin was skipped (reported; not fatal).
-bool setup_plugins(plugins::PluginHost& host, const config::Config& config, PluginSetup mode);
+// `on_loading` (optional) is told each plugin file just before its code first runs.
+bool setup_plugins(plugins::PluginHost& host, const config::Config& config, PluginSetup mode,
+                   std::function<void(const std::filesystem::path&)> on_loading = {});
 
 }  // namespace factotum

@@ -73,6 +73,8 @@ struct LoadOptions {
   // nothing (LoadReport::refused), e.g. the daemon's check that every plugins.config entry
   // names one of them, under fatal_errors.
   std::function<bool(const std::vector<PluginInfo>& next)> accept;
+  // Called on the loading thread just before a file's code first runs (dlopen, then init).
+  std::function<void(const std::filesystem::path& file)> on_loading;
 };
 
 // One plugin that could not be loaded: which file, and why (for the operator).

@@ -106,6 +106,9 @@ std::unique_ptr<Generation> PluginHost::Impl::load_generation(const OpenedFile& 
   const auto staged = stage_plugin_file(file, *staging, number, why);
   if (!staged) return nullptr;
   staged_paths.push_back(*staged);
+  // From here on plugin code runs (static constructors at dlopen, then init): say which file,
+  // for whoever must tell a crash apart (--check-config's parent process).
+  if (options.on_loading) options.on_loading(file.file);
   auto opened = open_plugin(*staged, file.file, why);
   if (!opened) {
     ::unlink(staged->c_str());

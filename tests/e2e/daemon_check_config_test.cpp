@@ -77,3 +77,32 @@ TEST_CASE("a plugins.config entry naming no loaded plugin is an error only under
   CHECK(check(true) == 78);
   CHECK(output.find(said) != std::string::npos);
 }
+
+TEST_CASE("check-config names a plugin that crashes while loading, and exits 78") {
+#if defined(__SANITIZE_ADDRESS__)
+  // ASan turns the plugin's crash into its own report and exit status 1, not a signal.
+  WARN("skipped under AddressSanitizer: a deliberate crash is reported by ASan, not as a signal");
+  return;
+#endif
+  const auto [variant, signal] =
+      GENERATE(std::pair<std::string, std::string>{"crash_in_init", "SIGSEGV"},
+               std::pair<std::string, std::string>{"crash_in_constructor", "SIGABRT"});
+  TempDir dir;
+  const auto plugins = dir.path / "plugins";
+  fs::create_directory(plugins);
+  fs::permissions(plugins, fs::perms::owner_all, fs::perm_options::replace);
+  fs::copy_file(FACTOTUM_BINARY_DIR "/tests/e2e-plugin-variants/" + variant + ".so",
+                plugins / "crashing.so");
+  const auto config = dir.path / "factotum.yaml";
+  std::ofstream(config) << "plugins:\n  directories: [" << plugins.string() << "]\n";
+
+  ChildProcess child(
+      {FACTOTUM_BINARY_DIR "/bin/factotum", "--config", config.string(), "--check-config"});
+  const auto exit_code = child.wait_exit(kDeadline);
+  const auto output = child.output();
+  INFO(output);
+  REQUIRE(exit_code.has_value());
+  CHECK(*exit_code == 78);
+  CHECK(output.find("plugin " + (plugins / "crashing.so").string() +
+                    " crashed while loading: " + signal) != std::string::npos);
+}
