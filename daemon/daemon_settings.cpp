@@ -24,12 +24,12 @@ std::string tls_files_stamp(const faktory::TlsOptions& tls) {
 }
 
 bool same_connection(const faktory::ClientOptions& a, const faktory::ClientOptions& b) {
-  return a.url.tls == b.url.tls && a.url.host == b.url.host && a.url.port == b.url.port &&
-         a.url.username == b.url.username && a.url.password == b.url.password &&
-         a.password == b.password && a.tls.ca_file == b.tls.ca_file &&
-         a.tls.cert_file == b.tls.cert_file && a.tls.key_file == b.tls.key_file &&
-         a.tls.verify == b.tls.verify && a.tls.server_name == b.tls.server_name &&
-         a.identity.wid == b.identity.wid && a.identity.labels == b.identity.labels;
+  return faktory::same_server(a.url, b.url) && a.url.username == b.url.username &&
+         a.url.password == b.url.password && a.password == b.password &&
+         a.tls.ca_file == b.tls.ca_file && a.tls.cert_file == b.tls.cert_file &&
+         a.tls.key_file == b.tls.key_file && a.tls.verify == b.tls.verify &&
+         a.tls.server_name == b.tls.server_name && a.identity.wid == b.identity.wid &&
+         a.identity.labels == b.identity.labels;
 }
 
 }  // namespace

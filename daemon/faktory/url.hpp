@@ -27,6 +27,11 @@ struct ServerUrl {
   std::string redacted() const;
 };
 
+// The same server: scheme (TLS or not), host as written and port. Credentials aside.
+inline bool same_server(const ServerUrl& a, const ServerUrl& b) noexcept {
+  return a.tls == b.tls && a.host == b.host && a.port == b.port;
+}
+
 // Parses a URL. Missing port → 7419. Errors (errc::invalid_url) name the problem:
 // unknown scheme ("http"; expected tcp:// or tcp+tls://), bad or out-of-range port, empty host,
 // a path/query/fragment, bad percent-encoding.

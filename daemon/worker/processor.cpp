@@ -24,10 +24,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-bool same_server(const faktory::ClientOptions& a, const faktory::ClientOptions& b) {
-  return a.url.tls == b.url.tls && a.url.host == b.url.host && a.url.port == b.url.port;
-}
-
 std::uint64_t random_seed(unsigned index) {
   std::random_device rd;
   return (static_cast<std::uint64_t>(rd()) << 32) ^ index;
@@ -195,7 +191,7 @@ bool Processor::connect_once(bool for_report) {
   // A report goes to the server its job came from: after a reload that changed the server,
   // the old one (an ACK would mean nothing to the new one).
   const bool keep_server =
-      for_report && client_ && !same_server(*connection_, *settings_->connection);
+      for_report && client_ && !faktory::same_server(connection_->url, settings_->connection->url);
   if (!client_ || (connection_outdated() && !keep_server)) {
     client_.emplace(*settings_->connection);
     connection_ = settings_->connection;

@@ -164,9 +164,8 @@ struct Worker::Impl {
     producers->reconfigure(*next.connection);
     const auto& before = *previous.connection;
     const auto& after = *next.connection;
-    const bool same_server = before.url.tls == after.url.tls && before.url.host == after.url.host &&
-                             before.url.port == after.url.port;
-    if (same_server && before.identity.labels != after.identity.labels) {
+    if (faktory::same_server(before.url, after.url) &&
+        before.identity.labels != after.identity.labels) {
       begin_reregistration();
       return;
     }
@@ -354,11 +353,12 @@ struct Worker::Impl {
 
   std::string status() const {
     const auto current = settings();
-    const std::string in_flight = std::to_string(jobs_in_flight());
+    const std::size_t busy = jobs_in_flight();
+    const std::string in_flight = std::to_string(busy);
     std::string text;
     switch (context.phase()) {
       case Phase::running:
-        text = (jobs_in_flight() > 0 ? "busy " : "idle ") + in_flight + "/" +
+        text = (busy > 0 ? "busy " : "idle ") + in_flight + "/" +
                std::to_string(current->concurrency);
         break;
       case Phase::quiet:
