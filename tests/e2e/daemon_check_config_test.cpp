@@ -26,13 +26,9 @@ TEST_CASE("check-config exits 78 naming each plugin file that fails to load and 
   std::ofstream(config) << "plugins:\n  directories: [" << plugins.string()
                         << ", " FACTOTUM_BINARY_DIR "/tests/e2e-plugins]\n";
 
-  ChildProcess child(
-      {FACTOTUM_BINARY_DIR "/bin/factotum", "--config", config.string(), "--check-config"});
-  const auto exit_code = child.wait_exit(kDeadline);
-  const auto output = child.output();
+  const auto [exit_code, output] = check_config(config);
   INFO(output);
-  REQUIRE(exit_code.has_value());
-  CHECK(*exit_code == 78);
+  CHECK(exit_code == 78);
   const auto lines = lines_of(output);
   const auto line_naming = [&](const fs::path& file) -> std::string {
     for (const auto& line : lines) {
@@ -60,13 +56,9 @@ TEST_CASE("a plugins.config entry naming no loaded plugin is an error only under
                              "/tests/e2e-plugins]\n  fatal_errors: "
                           << (fatal ? "true" : "false")
                           << "\n  config:\n    e2e_jobz: {answer: 42}\n";
-    ChildProcess child(
-        {FACTOTUM_BINARY_DIR "/bin/factotum", "--config", config.string(), "--check-config"});
-    const auto exit_code = child.wait_exit(kDeadline);
-    output = child.output();
-    INFO(output);
-    REQUIRE(exit_code.has_value());
-    return *exit_code;
+    const auto run = check_config(config);
+    output = run.output;
+    return run.exit_code;
   };
   // A warning (the settings reach nobody, the rest is fine), then an error: both name the
   // entry where it is written and the plugin it probably meant.
@@ -97,13 +89,9 @@ TEST_CASE("check-config names a plugin that crashes while loading, and exits 78"
   const auto config = dir.path / "factotum.yaml";
   std::ofstream(config) << "plugins:\n  directories: [" << plugins.string() << "]\n";
 
-  ChildProcess child(
-      {FACTOTUM_BINARY_DIR "/bin/factotum", "--config", config.string(), "--check-config"});
-  const auto exit_code = child.wait_exit(kDeadline);
-  const auto output = child.output();
+  const auto [exit_code, output] = check_config(config);
   INFO(output);
-  REQUIRE(exit_code.has_value());
-  CHECK(*exit_code == 78);
+  CHECK(exit_code == 78);
   CHECK(output.find("plugin " + (plugins / "crashing.so").string() +
                     " crashed while loading: " + signal) != std::string::npos);
 }

@@ -7,19 +7,6 @@ using namespace factotum::testing;
 
 namespace {
 
-struct Run {
-  int exit_code;
-  std::string output;
-};
-
-Run run_factotum(std::vector<std::string> args) {
-  args.insert(args.begin(), FACTOTUM_BINARY_DIR "/bin/factotum");
-  ChildProcess child(args);
-  auto code = child.wait_exit(kDeadline);
-  REQUIRE(code);
-  return {*code, child.output()};
-}
-
 Run with_config(const std::string& yaml, std::vector<std::string> extra = {}) {
   TempDir dir;
   const auto file = dir.path / "factotum.yaml";

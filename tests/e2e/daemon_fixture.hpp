@@ -122,6 +122,24 @@ class Daemon {
   std::unique_ptr<ChildProcess> process_;
 };
 
+// One run of the factotum binary to its end (--check-config, --version, a bad flag...): its
+// exit status and everything it printed.
+struct Run {
+  int exit_code = -1;
+  std::string output;
+};
+inline Run run_factotum(std::vector<std::string> args) {
+  args.insert(args.begin(), FACTOTUM_BINARY_DIR "/bin/factotum");
+  ChildProcess child(args);
+  auto code = child.wait_exit(kDeadline);
+  INFO(child.output());
+  REQUIRE(code);
+  return {*code, child.output()};
+}
+inline Run check_config(const fs::path& config) {
+  return run_factotum({"--config", config.string(), "--check-config"});
+}
+
 // How many times `needle` occurs in `text` (log lines that must appear exactly once).
 inline std::size_t count_of(std::string_view text, std::string_view needle) {
   std::size_t n = 0;

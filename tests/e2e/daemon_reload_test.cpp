@@ -100,16 +100,6 @@ bool wait_until(const TestServer& server, const std::function<bool()>& condition
   return server.wait_for([&](const TestServer::Stats&) { return condition(); }, kDeadline);
 }
 
-// `factotum --check-config` on the daemon's configuration file, as it is now.
-int check_config(const Daemon& daemon) {
-  ChildProcess child({FACTOTUM_BINARY_DIR "/bin/factotum", "--config", daemon.config().string(),
-                      "--check-config"});
-  const auto exit_code = child.wait_exit(kDeadline);
-  INFO(child.output());
-  REQUIRE(exit_code.has_value());
-  return *exit_code;
-}
-
 void stop_cleanly(Daemon& daemon) {
   daemon.process().signal(SIGTERM);
   const auto exit_code = daemon.process().wait_exit(kDeadline);
@@ -142,7 +132,8 @@ TEST_CASE(
 
   settings.queues = "[default, added]";
   daemon.write_config(settings);
-  CHECK(check_config(daemon) == 0);  // what --check-config says of the file a HUP will read
+  CHECK(check_config(daemon.config()).exit_code ==
+        0);  // what --check-config says of the file a HUP will read
   daemon.process().signal(SIGHUP);
   REQUIRE(daemon.wait_for_log("reload done"));
 
@@ -333,7 +324,8 @@ TEST_CASE(
   for (const auto& invalid : cases) {
     INFO("a configuration with " << invalid.what);
     daemon.write_config(invalid.settings);
-    CHECK(check_config(daemon) == 78);  // --check-config rejects what the reload rejects
+    CHECK(check_config(daemon.config()).exit_code ==
+          78);  // --check-config rejects what the reload rejects
     daemon.process().signal(SIGHUP);
     REQUIRE(daemon.wait_for_log("reload failed"));
 
