@@ -188,7 +188,8 @@ int run_daemon(const CommandLine& cli) {
   // plugins.watch: a plugin directory changed → the plugin part of a reload. The Reloader
   // below outlives every callback of the watch (both die after the io_context stopped running).
   std::function<void()> rescan_plugins;
-  factotum::service::DirectoryWatch plugin_watch(io, [&] { rescan_plugins(); });
+  factotum::service::DirectoryWatch plugin_watch(io, factotum::plugins::is_plugin_file_name,
+                                                 [&] { rescan_plugins(); });
   const auto watch_plugins = [&plugin_watch](const factotum::config::PluginsConfig& plugins) {
     const auto watched = plugin_watch.watch(plugins.watch ? plugins.directories
                                                           : std::vector<std::filesystem::path>{});

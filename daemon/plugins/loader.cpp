@@ -211,10 +211,7 @@ std::optional<std::vector<std::string>> list_plugin_files(const Fd& directory, s
   std::vector<std::string> names;
   errno = 0;
   while (const dirent* entry = ::readdir(stream)) {
-    // Hidden files are a plugin being published (copied under a temporary name, then renamed
-    // into place): never loaded, like the directory watch never reports them.
-    const std::string_view name = entry->d_name;
-    if (!name.starts_with(".") && fs::path(name).extension() == ".so") names.emplace_back(name);
+    if (is_plugin_file_name(entry->d_name)) names.emplace_back(entry->d_name);
   }
   const int error = errno;
   ::closedir(stream);

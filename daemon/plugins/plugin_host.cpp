@@ -33,6 +33,10 @@ PluginHost::~PluginHost() {
   impl_->retirement->drain();
 }
 
+bool is_plugin_file_name(std::string_view name) noexcept {
+  return name.size() > 3 && name.ends_with(".so") && !name.starts_with(".");
+}
+
 void PluginHost::remove_staged_files() noexcept {
   // A load still under way (a reload blocked in a plugin's init) holds the lock: its files
   // are then left behind rather than waited for (the staging directory is the service's

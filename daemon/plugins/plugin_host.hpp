@@ -151,6 +151,11 @@ struct RegistrationInfo {
   std::uint64_t generation = 0;
 };
 
+// Whether a directory entry is a plugin file: `*.so`, not hidden. A hidden file is a plugin
+// being published (copied under a temporary name, then renamed into place): never loaded,
+// and a directory watch does not report it either.
+bool is_plugin_file_name(std::string_view name) noexcept;
+
 class PluginHost {
  public:
   explicit PluginHost(HostServices services);

@@ -21,20 +21,17 @@ namespace asio = boost::asio;
 
 namespace {
 
-// A shared library appeared (written and closed, or renamed into place) or went away. Changes
-// of attributes only (chmod, touch) do not count: a plugin is replaced by writing or renaming.
+// A file appeared (written and closed, or renamed into place) or went away. Changes of
+// attributes only (chmod, touch) do not count: a plugin is replaced by writing or renaming.
 constexpr std::uint32_t kEvents =
     IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF;
-
-bool is_shared_library(std::string_view name) {
-  return name.size() > 3 && name.substr(name.size() - 3) == ".so" && name.front() != '.';
-}
 
 }  // namespace
 
 struct DirectoryWatch::Impl : std::enable_shared_from_this<Impl> {
   asio::posix::stream_descriptor inotify;
   asio::steady_timer settle_timer;
+  std::function<bool(std::string_view)> relevant_name;
   std::function<void()> on_change;
   std::chrono::milliseconds settle;
   std::map<int, std::filesystem::path> watches;  // watch descriptor → directory
@@ -43,8 +40,13 @@ struct DirectoryWatch::Impl : std::enable_shared_from_this<Impl> {
   bool reading = false;
   bool closed = false;
 
-  Impl(asio::io_context& io, std::function<void()> callback, std::chrono::milliseconds delay)
-      : inotify(io), settle_timer(io), on_change(std::move(callback)), settle(delay) {}
+  Impl(asio::io_context& io, std::function<bool(std::string_view)> relevant,
+       std::function<void()> callback, std::chrono::milliseconds delay)
+      : inotify(io),
+        settle_timer(io),
+        relevant_name(std::move(relevant)),
+        on_change(std::move(callback)),
+        settle(delay) {}
 
   bool open() {
     if (inotify.is_open()) return true;
@@ -96,7 +98,7 @@ struct DirectoryWatch::Impl : std::enable_shared_from_this<Impl> {
         if ((event->mask & IN_IGNORED) != 0 && it != watches.end()) watches.erase(it);
         continue;
       }
-      if (event->len > 0 && is_shared_library(event->name)) relevant = true;
+      if (event->len > 0 && relevant_name(event->name)) relevant = true;
     }
     if (!relevant) return;
     // Each relevant event restarts the wait: report once things have been quiet for `settle`.
@@ -145,9 +147,10 @@ struct DirectoryWatch::Impl : std::enable_shared_from_this<Impl> {
   }
 };
 
-DirectoryWatch::DirectoryWatch(asio::io_context& io, std::function<void()> on_change,
-                               std::chrono::milliseconds settle)
-    : impl_(std::make_shared<Impl>(io, std::move(on_change), settle)) {}
+DirectoryWatch::DirectoryWatch(asio::io_context& io,
+                               std::function<bool(std::string_view name)> relevant,
+                               std::function<void()> on_change, std::chrono::milliseconds settle)
+    : impl_(std::make_shared<Impl>(io, std::move(relevant), std::move(on_change), settle)) {}
 
 DirectoryWatch::~DirectoryWatch() {
   impl_->close();

@@ -1,4 +1,4 @@
-// Watches directories for shared libraries that appear, are replaced or go away (inotify), and
+// Watches directories for files that appear, are replaced or go away (inotify), and
 // calls back once things have settled: plugins.watch runs the plugin part of a reload then.
 // A file is only reported after no event for `settle` (1 s by default), so a file still being
 // copied is never loaded half-written; publishing by rename (install to a temp name, then mv)
@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 namespace boost::asio {
@@ -21,7 +22,10 @@ namespace factotum::service {
 
 class DirectoryWatch {
  public:
-  DirectoryWatch(boost::asio::io_context& io, std::function<void()> on_change,
+  // `relevant`: which file names count (e.g. plugins::is_plugin_file_name); events about
+  // others are ignored.
+  DirectoryWatch(boost::asio::io_context& io, std::function<bool(std::string_view name)> relevant,
+                 std::function<void()> on_change,
                  std::chrono::milliseconds settle = std::chrono::seconds(1));
   ~DirectoryWatch();
   DirectoryWatch(const DirectoryWatch&) = delete;

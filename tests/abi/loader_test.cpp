@@ -307,3 +307,14 @@ TEST_CASE("a staged copy is removed when its generation ends, or at once on requ
   CHECK(staged_files() == 0);
   CHECK(host.run(TestJob("CEcho").input()).succeeded());
 }
+
+TEST_CASE("a plugin file is a *.so that is not hidden (one being published is hidden)",
+          "[abi][loader]") {
+  CHECK(plugins::is_plugin_file_name("echo.so"));
+  CHECK(plugins::is_plugin_file_name("a.so"));
+  CHECK_FALSE(plugins::is_plugin_file_name(".echo.so"));
+  CHECK_FALSE(plugins::is_plugin_file_name(".echo.so.tmp"));
+  CHECK_FALSE(plugins::is_plugin_file_name("echo.so.tmp"));
+  CHECK_FALSE(plugins::is_plugin_file_name(".so"));
+  CHECK_FALSE(plugins::is_plugin_file_name("echo.so.1"));
+}
