@@ -51,12 +51,13 @@ struct ServiceNotifications::Impl : std::enable_shared_from_this<Impl> {
     last_status = std::move(text);
   }
 
-  void refresh_status() {
+  // send(event), then the STATUS again every kStatusInterval (sent only when it changed).
+  void keep_status_current(const std::string& event = "") {
     if (closed) return;
-    send("");
+    send(event);
     status_timer.expires_after(kStatusInterval);
     status_timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-      if (!ec) self->refresh_status();
+      if (!ec) self->keep_status_current();
     });
   }
 
@@ -89,11 +90,7 @@ ServiceNotifications::~ServiceNotifications() {
 
 void ServiceNotifications::ready() {
   if (!impl_->notify.enabled()) return;
-  impl_->send("READY=1\n");
-  impl_->status_timer.expires_after(kStatusInterval);
-  impl_->status_timer.async_wait([self = impl_](const boost::system::error_code& ec) {
-    if (!ec) self->refresh_status();
-  });
+  impl_->keep_status_current("READY=1\n");
   if (const auto timeout = impl_->notify.watchdog_timeout()) impl_->ping_watchdog(*timeout / 2);
 }
 
