@@ -1,6 +1,7 @@
 #include "check_config.hpp"
 
 #include "service/log.hpp"
+#include "service/signal_text.hpp"
 
 #include <fcntl.h>
 #include <sys/wait.h>
@@ -27,15 +28,6 @@ void write_all(int fd, const std::string& text) {
     if (n <= 0) return;
     done += static_cast<std::size_t>(n);
   }
-}
-
-std::string signal_text(int signal) {
-  const char* abbreviation = ::sigabbrev_np(signal);
-  const char* description = ::sigdescr_np(signal);
-  std::string text = abbreviation != nullptr ? std::string("SIG") + abbreviation
-                                             : "signal " + std::to_string(signal);
-  if (description != nullptr) text += std::string(" (") + description + ")";
-  return text;
 }
 
 }  // namespace
@@ -84,7 +76,7 @@ int run_check_isolated(
   if (!announced.empty() && announced.back() == '\n') announced.pop_back();
   const auto start = announced.rfind('\n');
   const std::string last = start == std::string::npos ? announced : announced.substr(start + 1);
-  const std::string how = signal_text(WTERMSIG(status));
+  const std::string how = service::signal_text(WTERMSIG(status));
   if (!last.empty()) {
     Log::error("a plugin crashed while loading: " + how, {{"file", last}});
     std::cout << "configuration has errors: plugin " << last << " crashed while loading: " << how

@@ -2,6 +2,8 @@
 // until a signal stops it, exit with a sysexits-style code (DESIGN.md §6).
 #include "check_config.hpp"
 #include "config/config.hpp"
+#include "crash/crash_handler.hpp"
+#include "crash/job_table.hpp"
 #include "daemon_settings.hpp"
 #include "plugin_setup.hpp"
 #include "plugins/plugin_host.hpp"
@@ -12,6 +14,8 @@
 #include "service/signals.hpp"
 #include "service/systemd_notify.hpp"
 #include "service_notifications.hpp"
+#include "supervisor/quarantine.hpp"
+#include "supervisor/supervisor.hpp"
 #include "worker/producer_pool.hpp"
 #include "worker/worker.hpp"
 
@@ -20,6 +24,7 @@
 #include <boost/program_options.hpp>
 
 #include <malloc.h>
+#include <signal.h>
 
 #include <csignal>
 #include <cstdlib>
@@ -46,6 +51,7 @@ constexpr const char* kDefaultConfig = "/etc/factotum/factotum.yaml";
 struct CommandLine {
   std::string config = kDefaultConfig;
   bool check_config = false;
+  bool no_supervisor = false;
   factotum::config::ConfigOverrides overrides;
 };
 
@@ -65,7 +71,10 @@ std::optional<int> parse_command_line(int argc, char** argv, CommandLine& cli) {
       "configuration file (default /etc/factotum/factotum.yaml)")(
       "check-config", po::bool_switch(&cli.check_config),
       "validate the configuration, load the plugins, print a summary; exit 0 or 78")(
-      "url", po::value(&url), "Faktory server URL (overrides FAKTORY_URL and faktory.url)")(
+      "no-supervisor", po::bool_switch(&cli.no_supervisor),
+      "run the worker alone, without the supervisor process that contains plugin crashes "
+      "(for gdb or valgrind)")("url", po::value(&url),
+                               "Faktory server URL (overrides FAKTORY_URL and faktory.url)")(
       "log-level", po::value(&log_level),
       "error, warning, info or debug (overrides logging.level)")(
       "concurrency", po::value(&concurrency),
@@ -83,6 +92,8 @@ std::optional<int> parse_command_line(int argc, char** argv, CommandLine& cli) {
         << options
         << "\nSignals: TERM/INT stop gracefully (twice: hurry), TSTP quiet, TTIN dump state,\n"
            "HUP reload the configuration and the plugin directories.\n"
+           "A supervisor process runs the worker: should a plugin crash it, the jobs it was\n"
+           "running are FAILed and a new worker starts.\n"
            "Exit status: 0 stopped cleanly, 70 internal error, 78 configuration error.\n";
     return kExitOk;
   }
@@ -115,10 +126,31 @@ void print_summary(const factotum::config::Config& config,
   }
 }
 
-int run_daemon(const CommandLine& cli) {
+// The worker: the daemon proper. `launch` is what its supervisor hands it (null: it runs
+// alone, --no-supervisor or --check-config).
+int run_daemon(const CommandLine& cli, factotum::supervisor::WorkerLaunch* launch) {
   Log::detect_journal();
-  // Read (and removed from the environment) before any thread starts.
-  const auto systemd = factotum::service::SystemdNotify::from_environment();
+  // Read (and removed from the environment) before any thread starts. A supervised worker
+  // talks to its supervisor, which relays to systemd.
+  const auto systemd = launch != nullptr ? std::move(launch->notify)
+                                         : factotum::service::SystemdNotify::from_environment();
+  // Supervised: a crash is recorded for the supervisor (which thread, which job, which plugin
+  // file was loading), and this thread, which loads the plugins, can record a stack overflow.
+  if (launch != nullptr) factotum::crash::install_crash_handler(launch->table);
+  const factotum::crash::ThreadCrashScope crash_scope;
+  factotum::PluginLoadHooks plugin_hooks;
+  if (launch != nullptr) {
+    plugin_hooks.on_loading = [&table = launch->table](const std::filesystem::path& file,
+                                                       const factotum::plugins::FileIdentity& id) {
+      table.loading(file, id);
+    };
+    plugin_hooks.on_loaded = [&table = launch->table] { table.loaded(); };
+    plugin_hooks.refuse = [&quarantine = launch->quarantine](
+                              const std::filesystem::path& file,
+                              const factotum::plugins::FileIdentity& id) {
+      return quarantine.refuse(file, id);
+    };
+  }
   // A plugin writing to a socket or pipe whose reader has gone must get EPIPE, not kill the
   // daemon (the daemon's own connections never raise it; child processes get the default back,
   // see plugins/shell).
@@ -156,10 +188,16 @@ int run_daemon(const CommandLine& cli) {
     // The plugins' code runs in a child: a plugin that crashes while loading is named.
     return factotum::run_check_isolated([&](const auto& on_loading) {
       factotum::plugins::PluginHost host(services);
+      factotum::PluginLoadHooks hooks;
+      if (on_loading) {
+        hooks.on_loading = [&on_loading](const std::filesystem::path& file,
+                                         const factotum::plugins::FileIdentity&) {
+          on_loading(file);
+        };
+      }
       bool plugins_ok = false;
       try {
-        plugins_ok =
-            factotum::setup_plugins(host, config, factotum::PluginSetup::start, on_loading);
+        plugins_ok = factotum::setup_plugins(host, config, factotum::PluginSetup::start, hooks);
       } catch (const factotum::config::ConfigError& e) {
         Log::error(std::string("configuration error: ") + e.what());
         return kExitConfig;
@@ -177,14 +215,15 @@ int run_daemon(const CommandLine& cli) {
 
   factotum::plugins::PluginHost host(services);
   try {
-    factotum::setup_plugins(host, config, factotum::PluginSetup::start);
+    factotum::setup_plugins(host, config, factotum::PluginSetup::start, plugin_hooks);
   } catch (const factotum::config::ConfigError& e) {
     Log::error(std::string("configuration error: ") + e.what());
     return kExitConfig;
   }
 
   boost::asio::io_context io(1);  // the control thread: this one
-  factotum::worker::Worker worker(io, settings, host, producers);
+  factotum::worker::Worker worker(io, settings, host, producers,
+                                  launch != nullptr ? &launch->table : nullptr);
   // plugins.watch: a plugin directory changed → the plugin part of a reload. The Reloader
   // below outlives every callback of the watch (both die after the io_context stopped running).
   std::function<void()> rescan_plugins;
@@ -206,6 +245,7 @@ int run_daemon(const CommandLine& cli) {
   reload_hooks.finished = [&notifications](bool full, bool ok) {
     notifications.reloaded(full, ok);
   };
+  reload_hooks.plugin_load = plugin_hooks;
   reload_hooks.applied = [&io, &watch_plugins](const factotum::config::Config& applied) {
     // On the reload thread: the watch belongs to the control thread.
     boost::asio::post(io, [&watch_plugins, plugins = applied.plugins] { watch_plugins(plugins); });
@@ -219,6 +259,8 @@ int run_daemon(const CommandLine& cli) {
              worker.stop();
            },
            [&] { worker.quiet(); }, [&] { worker.dump_state(); }, [&] { reloader.request(); }});
+  // The signals the supervisor kept blocked until this handler was in place.
+  if (launch != nullptr) ::pthread_sigmask(SIG_SETMASK, &launch->signal_mask, nullptr);
   worker.set_on_stopping([&] {
     reloader.close();
     // The FETCHes already sent (2 s), then the FAILs and END: the unit's own margin.
@@ -267,6 +309,27 @@ int run_daemon(const CommandLine& cli) {
   return exit_code;  // the worker (joining its threads) ends before the plugin host
 }
 
+// The supervisor, which runs the worker in a child process (supervisor/supervisor.hpp). The
+// configuration is read here first: one that cannot be used stops the start before any fork.
+int run_supervised(const CommandLine& cli) {
+  Log::detect_journal();
+  auto systemd = factotum::service::SystemdNotify::from_environment();
+  std::signal(SIGPIPE, SIG_IGN);
+  const factotum::ConfigInputs inputs{cli.config, cli.overrides,
+                                      factotum::faktory::environment_snapshot()};
+  factotum::config::Config config;
+  try {
+    config = factotum::config::load_config(inputs.file, inputs.overrides, inputs.env);
+  } catch (const factotum::config::ConfigError& e) {
+    Log::error(std::string("configuration error: ") + e.what());
+    return kExitConfig;
+  }
+  apply_logging(config.logging);  // its warnings are the worker's to say
+  return factotum::supervisor::run_supervisor(
+      inputs, std::move(config), std::move(systemd),
+      [&cli](factotum::supervisor::WorkerLaunch& launch) { return run_daemon(cli, &launch); });
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -280,7 +343,8 @@ int main(int argc, char** argv) {
     }
     CommandLine cli;
     if (auto exit_code = parse_command_line(argc, argv, cli)) return *exit_code;
-    return run_daemon(cli);
+    if (cli.check_config || cli.no_supervisor) return run_daemon(cli, nullptr);
+    return run_supervised(cli);
   } catch (const std::exception& e) {
     Log::error(std::string("internal error: ") + e.what());
     return kExitSoftware;

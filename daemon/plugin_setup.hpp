@@ -4,15 +4,28 @@
 #pragma once
 
 #include "config/config.hpp"
+#include "plugins/plugin_host.hpp"
 
 #include <filesystem>
 #include <functional>
-
-namespace factotum::plugins {
-class PluginHost;
-}
+#include <optional>
+#include <string>
 
 namespace factotum {
+
+// What the caller wants to know of, or forbid, while plugins load (crash containment: the
+// supervisor's crash table and quarantine, --check-config's child).
+struct PluginLoadHooks {
+  // Just before a plugin file's code first runs (static constructors at dlopen, then init).
+  std::function<void(const std::filesystem::path& file, const plugins::FileIdentity& identity)>
+      on_loading;
+  // Once the whole load is over, however it ended.
+  std::function<void()> on_loaded;
+  // A file not to load, and why (e.g. it crashed the worker while loading); nullopt: load it.
+  std::function<std::optional<std::string>(const std::filesystem::path& file,
+                                           const plugins::FileIdentity& identity)>
+      refuse;
+};
 
 enum class PluginSetup {
   start,   // load every plugin of the configured directories
@@ -25,8 +38,8 @@ enum class PluginSetup {
 // failed under plugins.fatal_errors, a middleware name that no plugin registered, a
 // plugins.config entry naming no loaded plugin under plugins.fatal_errors (otherwise a
 // warning). Returns false when a plugin was skipped (reported; not fatal).
-// `on_loading` (optional) is told each plugin file just before its code first runs.
+// `hooks` (each optional) see the plugins' code run (crash containment, check_config.hpp).
 bool setup_plugins(plugins::PluginHost& host, const config::Config& config, PluginSetup mode,
-                   std::function<void(const std::filesystem::path&)> on_loading = {});
+                   const PluginLoadHooks& hooks = {});
 
 }  // namespace factotum

@@ -1,6 +1,7 @@
 #include "reloader.hpp"
 
 #include "config/config_diff.hpp"
+#include "crash/crash_handler.hpp"
 #include "daemon_settings.hpp"
 #include "plugin_setup.hpp"
 #include "plugins/plugin_host.hpp"
@@ -76,6 +77,8 @@ struct Reloader::Impl {
   }
 
   void loop() {
+    // Plugins' init runs on this thread: a crash there is recorded (crash_handler.hpp).
+    const crash::ThreadCrashScope crash_scope;
     std::unique_lock lock(mutex);
     for (;;) {
       wake.wait(lock, [this] { return closed || reload_pending || rescan_pending; });
@@ -120,7 +123,7 @@ struct Reloader::Impl {
     const auto changes = config::describe_changes(running, next);
     // Last of what may fail: a plugin set that cannot be used leaves everything as it was.
     // What follows it only logs and publishes.
-    setup_plugins(host, next, PluginSetup::reload);
+    setup_plugins(host, next, PluginSetup::reload, hooks.plugin_load);
 
     for (const auto& warning : next.warnings) Log::warning(warning);
     for (const auto& change : changes) Log::info("reload: " + change);
@@ -136,7 +139,7 @@ struct Reloader::Impl {
 
   void rescan() {
     Log::info("a plugin directory changed: rescanning");
-    setup_plugins(host, running, PluginSetup::reload);
+    setup_plugins(host, running, PluginSetup::reload, hooks.plugin_load);
     Log::info("plugin rescan done");
   }
 };

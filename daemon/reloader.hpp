@@ -11,6 +11,7 @@
 
 #include "config/config.hpp"
 #include "faktory/url.hpp"
+#include "plugin_setup.hpp"
 #include "worker/worker_settings.hpp"
 
 #include <filesystem>
@@ -44,6 +45,8 @@ class Reloader {
     std::function<void(bool full)> started;
     std::function<void(bool full, bool ok)> finished;
     std::function<void(const config::Config&)> applied;
+    // Around the plugins' code that a reload runs (the supervisor's crash table).
+    PluginLoadHooks plugin_load;
   };
   Reloader(ConfigInputs inputs, config::Config running,
            std::shared_ptr<const worker::WorkerSettings> settings, plugins::PluginHost& host,

@@ -28,14 +28,6 @@
 namespace factotum::plugins {
 
 // What makes a file "changed" for reload(): another inode, size or mtime.
-struct FileIdentity {
-  dev_t device = 0;
-  ino_t inode = 0;
-  off_t size = 0;
-  std::int64_t mtime_sec = 0;
-  std::int64_t mtime_nsec = 0;
-  bool operator==(const FileIdentity&) const = default;
-};
 
 struct JobtypeRegistration {
   std::string name;

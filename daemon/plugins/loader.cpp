@@ -39,12 +39,6 @@ std::string errno_text(int error) {
   return std::generic_category().message(error);
 }
 
-FileIdentity identity_of(const struct stat& st) {
-  return FileIdentity{st.st_dev, st.st_ino, st.st_size,
-                      static_cast<std::int64_t>(st.st_mtim.tv_sec),
-                      static_cast<std::int64_t>(st.st_mtim.tv_nsec)};
-}
-
 std::string printable_prefix(const unsigned char* bytes, std::size_t size) {
   std::string out;
   for (std::size_t i = 0; i < size; ++i) {
@@ -196,7 +190,7 @@ std::optional<OpenedFile> open_plugin_file(const Fd& directory, const fs::path& 
                          printable_prefix(magic.data(), static_cast<std::size_t>(got)) + "\")";
     return std::nullopt;
   }
-  return OpenedFile{file, std::move(fd), identity_of(st)};
+  return OpenedFile{file, std::move(fd), FileIdentity::of(st)};
 }
 
 std::optional<std::vector<std::string>> list_plugin_files(const Fd& directory, std::string& why) {
@@ -249,7 +243,7 @@ std::optional<fs::path> stage_plugin_file(const OpenedFile& file, const fs::path
     return std::nullopt;
   }
   struct stat after {};
-  if (::fstat(file.fd->get(), &after) != 0 || identity_of(after) != file.identity) {
+  if (::fstat(file.fd->get(), &after) != 0 || FileIdentity::of(after) != file.identity) {
     why = "it changed while being copied (an install in progress?): reload again when it is done";
     ::unlink(staged.c_str());
     return std::nullopt;

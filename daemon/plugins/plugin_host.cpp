@@ -4,6 +4,7 @@
 // generations end on the retirement thread (see plugin_host.hpp).
 #include "plugins/plugin_host.hpp"
 
+#include "crash/job_record.hpp"
 #include "plugins/failure_limits.hpp"
 #include "plugins/host_api.hpp"
 #include "plugins/plugin_host_impl.hpp"
@@ -109,6 +110,10 @@ JobOutcome PluginHost::run(const JobInput& input) const {
       return outcome;
     }
     outcome.plugin = handler->generation->name();
+    if (input.record != nullptr) {
+      const Generation& generation = *handler->generation;
+      input.record->set_plugin(generation.name(), generation.version(), generation.file().native());
+    }
     factotum_job job;
     job.input = &input;
     job.registry = snapshot.get();

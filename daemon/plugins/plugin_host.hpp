@@ -16,6 +16,8 @@
 // thread, started with the first retirement, never on a job's thread or the loading thread.
 #pragma once
 
+#include "service/file_identity.hpp"
+
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
@@ -26,6 +28,10 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+namespace factotum::crash {
+struct JobRecord;
+}
 
 namespace factotum::plugins {
 
@@ -43,6 +49,8 @@ struct HostServices {
   // push_job host function answers FACTOTUM_EUNAVAILABLE.
   std::function<bool(std::string_view job_json, std::string& jid_or_error)> push;
 };
+
+using service::FileIdentity;
 
 // One loaded plugin generation.
 struct PluginInfo {
@@ -74,7 +82,12 @@ struct LoadOptions {
   // names one of them, under fatal_errors.
   std::function<bool(const std::vector<PluginInfo>& next)> accept;
   // Called on the loading thread just before a file's code first runs (dlopen, then init).
-  std::function<void(const std::filesystem::path& file)> on_loading;
+  std::function<void(const std::filesystem::path& file, const FileIdentity& identity)> on_loading;
+  // Files not to load, e.g. one that crashed the worker while loading: returns the reason
+  // to report (the file is then skipped like one that failed to load), or nullopt.
+  std::function<std::optional<std::string>(const std::filesystem::path& file,
+                                           const FileIdentity& identity)>
+      refuse;
 };
 
 // One plugin that could not be loaded: which file, and why (for the operator).
@@ -131,6 +144,9 @@ struct JobInput {
   int retry_count = 0;            // failures before this run
   // Set by the worker at the job's deadline or on shutdown; read by job_cancelled().
   const std::atomic<bool>* cancelled = nullptr;
+  // The processor's entry in the crash table (supervised worker): run() notes there whose
+  // job function the job runs in. Null: not recorded.
+  crash::JobRecord* record = nullptr;
 };
 
 struct JobOutcome {

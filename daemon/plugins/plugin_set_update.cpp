@@ -108,7 +108,7 @@ std::unique_ptr<Generation> PluginHost::Impl::load_generation(const OpenedFile& 
   staged_paths.push_back(*staged);
   // From here on plugin code runs (static constructors at dlopen, then init): say which file,
   // for whoever must tell a crash apart (--check-config's parent process).
-  if (options.on_loading) options.on_loading(file.file);
+  if (options.on_loading) options.on_loading(file.file, file.identity);
   auto opened = open_plugin(*staged, file.file, why);
   if (!opened) {
     ::unlink(staged->c_str());
@@ -201,6 +201,12 @@ LoadReport PluginHost::Impl::apply(Scan scan, bool rescan, const LoadOptions& op
     if (failure && !failure->conflict) {
       errors.push_back({c, {candidate.file, not_retried(failure->reason), true}});
       continue;
+    }
+    if (options.refuse) {
+      if (auto reason = options.refuse(candidate.file, candidate.opened->identity)) {
+        errors.push_back({c, {candidate.file, std::move(*reason)}});
+        continue;
+      }
     }
     if (loaded_from) fate[*loaded_from] = Fate::undecided;
     attempts.push_back({c, loaded_from, std::move(failure)});

@@ -55,6 +55,14 @@ SystemdNotify SystemdNotify::from_environment() {
 }
 // NOLINTEND(concurrency-mt-unsafe)
 
+SystemdNotify SystemdNotify::over_socket(int fd,
+                                         std::optional<std::chrono::microseconds> watchdog) {
+  SystemdNotify notify;
+  notify.fd_ = fd;
+  notify.watchdog_ = watchdog;
+  return notify;
+}
+
 SystemdNotify::~SystemdNotify() {
   if (fd_ >= 0) ::close(fd_);
 }
@@ -76,6 +84,10 @@ SystemdNotify& SystemdNotify::operator=(SystemdNotify&& other) noexcept {
 
 void SystemdNotify::send(std::string_view message) const noexcept {
   if (fd_ < 0) return;
+  if (address_.empty()) {
+    (void)::send(fd_, message.data(), message.size(), MSG_NOSIGNAL);
+    return;
+  }
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
   std::memcpy(address.sun_path, address_.data(), address_.size());

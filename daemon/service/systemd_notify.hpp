@@ -23,6 +23,9 @@ class SystemdNotify {
   // environment (as sd_notify's unset_environment does), so that processes started by plugins
   // do not inherit them. Call once at start, before any thread exists (unsetenv).
   static SystemdNotify from_environment();
+  // Over a connected datagram socket (taking it over) instead: a supervised worker's
+  // notifications go to its supervisor, which relays them (supervisor/notify_relay.hpp).
+  static SystemdNotify over_socket(int fd, std::optional<std::chrono::microseconds> watchdog);
   SystemdNotify() = default;
   ~SystemdNotify();
   SystemdNotify(SystemdNotify&& other) noexcept;
@@ -39,7 +42,8 @@ class SystemdNotify {
 
  private:
   int fd_ = -1;
-  std::string address_;  // sockaddr_un path; a leading '\0' for the abstract namespace
+  std::string address_;  // sockaddr_un path; a leading '\0' for the abstract namespace; empty
+                         // when fd_ is connected
   std::optional<std::chrono::microseconds> watchdog_;
 };
 

@@ -1,5 +1,7 @@
 #include "worker/processor.hpp"
 
+#include "crash/crash_handler.hpp"
+#include "crash/job_table.hpp"
 #include "faktory/job.hpp"
 #include "faktory/job_salvage.hpp"
 #include "service/log.hpp"
@@ -37,11 +39,13 @@ Processor::Processor(WorkerContext& context, DeadlineWatch& deadlines, unsigned 
       deadlines_(deadlines),
       index_(index),
       on_exit_(std::move(on_exit)),
+      record_(context.job_table != nullptr ? context.job_table->acquire() : nullptr),
       seed_(random_seed(index)),
       backoff_(seed_ ^ 0x9e3779b97f4a7c15ULL) {}
 
 Processor::~Processor() {
   if (thread_.joinable()) thread_.join();
+  if (context_.job_table != nullptr) context_.job_table->release(record_);
 }
 
 void Processor::start() {
@@ -115,6 +119,8 @@ std::string Processor::describe() const {
 void Processor::run() {
   const std::string name = "factotum-p" + std::to_string(index_);
   ::pthread_setname_np(::pthread_self(), name.substr(0, 15).c_str());  // top -H, core dumps
+  // Plugin code runs on this thread: a crash names this processor's job (crash_handler.hpp).
+  const crash::ThreadCrashScope crash_scope(record_);
   while (may_fetch()) {
     // (Checked again after connecting: a stop may have come while it blocked.)
     if (!ensure_connected() || !may_fetch() || context_.connections_held()) continue;
@@ -258,6 +264,9 @@ std::optional<Processor::Report> Processor::run_job(std::string payload) {
     return report;
   }
   deadlines_.job_started(deadline);
+  if (record_ != nullptr) {
+    record_->begin(job.jid, job.jobtype, started.time_since_epoch().count());
+  }
   if (Log::enabled(service::LogLevel::debug)) {
     // The plugin lookup takes the registry's lock: only for someone who reads it.
     Log::debug("job started", {{"jid", job.jid},
@@ -278,6 +287,7 @@ std::optional<Processor::Report> Processor::run_job(std::string payload) {
   // failure.retry_count counts from 0 at the first failure (PROTOCOL.md §6).
   input.retry_count = job.failure ? job.failure->retry_count + 1 : 0;
   input.cancelled = slot_.cancelled_flag();
+  input.record = record_;
   plugins::JobOutcome outcome = context_.host.run(input);
 
   const auto took = millis_text(Clock::now() - started);
@@ -332,7 +342,10 @@ Processor::Fetched Processor::report_and_fetch(const std::optional<Report>& repo
   finish_running();
   refresh_settings();  // the next FETCH uses the newest queues
   // Nothing to report (the control thread did): the loop FETCHes anew.
-  if (!report) return no_job;
+  if (!report) {
+    end_record();
+    return no_job;
+  }
   if (may_fetch() && !connection_outdated() && !context_.connections_held() &&
       client_->is_connected()) {
     // The usual case: the next FETCH goes out in the same write as the report. Same rule as
@@ -347,8 +360,10 @@ Processor::Fetched Processor::report_and_fetch(const std::optional<Report>& repo
       // encoded). Send the report alone; the loop FETCHes anew.
       if (!client_->fetch_pending()) {
         report_until_answered(*report);
+        end_record();
         return no_job;
       }
+      end_record();  // answered (or refused): the server no longer holds it for this worker
       if (!reported) log_refused(*report, reported.error());
       state_ = State::fetching;
       auto fetched = client_->fetch_reply();
@@ -360,7 +375,12 @@ Processor::Fetched Processor::report_and_fetch(const std::optional<Report>& repo
     context_.status.failed(reported.error().what(), connected_since_);
   }
   report_until_answered(*report);
+  end_record();
   return no_job;
+}
+
+void Processor::end_record() noexcept {
+  if (record_ != nullptr) record_->end();
 }
 
 void Processor::report_until_answered(const Report& report) {

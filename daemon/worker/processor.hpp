@@ -29,6 +29,10 @@
 #include <string_view>
 #include <thread>
 
+namespace factotum::crash {
+struct JobRecord;
+}
+
 namespace factotum::worker {
 
 class DeadlineWatch;
@@ -38,8 +42,9 @@ class Processor {
   // `on_exit` runs on the processor's thread as its last act (the worker then joins it).
   Processor(WorkerContext& context, DeadlineWatch& deadlines, unsigned index,
             std::function<void(unsigned index)> on_exit);
-  // Joins the thread. The thread must be ending: the worker stops or retires a processor
-  // first, and a process that abandons a running job exits without destroying it.
+  // Joins the thread, releases its crash-table record. The thread must be ending: the worker stops
+  // or retires a processor first, and a process that abandons a running job exits without
+  // destroying it.
   ~Processor();
   Processor(const Processor&) = delete;
   Processor& operator=(const Processor&) = delete;
@@ -121,12 +126,15 @@ class Processor {
   void wait_while_held();
   const std::vector<std::string>& next_queues();
   void end_connection();
+  // The job is reported (or was by the control thread): the supervisor has nothing to FAIL.
+  void end_record() noexcept;
 
   WorkerContext& context_;
   DeadlineWatch& deadlines_;
   const unsigned index_;
   const std::function<void(unsigned)> on_exit_;
   JobSlot slot_;
+  crash::JobRecord* const record_;  // in the crash table; null when not supervised
   std::atomic<bool> retiring_{false};
   std::atomic<bool> exited_{false};
   std::atomic<State> state_{State::starting};

@@ -358,8 +358,8 @@ struct Worker::Impl {
     std::string text;
     switch (context.phase()) {
       case Phase::running:
-        text = (busy > 0 ? "busy " : "idle ") + in_flight + "/" +
-               std::to_string(current->concurrency);
+        text =
+            (busy > 0 ? "busy " : "idle ") + in_flight + "/" + std::to_string(current->concurrency);
         break;
       case Phase::quiet:
         text = "quiet, " + in_flight + " jobs in flight";
@@ -403,8 +403,11 @@ struct Worker::Impl {
 };
 
 Worker::Worker(asio::io_context& io, std::shared_ptr<const WorkerSettings> settings,
-               plugins::PluginHost& host, std::shared_ptr<ProducerPool> producers)
-    : impl_(std::make_unique<Impl>(io, std::move(settings), host, std::move(producers))) {}
+               plugins::PluginHost& host, std::shared_ptr<ProducerPool> producers,
+               crash::JobTable* job_table)
+    : impl_(std::make_unique<Impl>(io, std::move(settings), host, std::move(producers))) {
+  impl_->context.job_table = job_table;
+}
 
 Worker::~Worker() = default;
 

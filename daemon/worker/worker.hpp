@@ -33,6 +33,10 @@ namespace factotum::plugins {
 class PluginHost;
 }
 
+namespace factotum::crash {
+class JobTable;
+}
+
 namespace factotum::worker {
 
 class ProducerPool;
@@ -40,8 +44,11 @@ class ProducerPool;
 class Worker {
  public:
   // `producers` serves the plugins' push_job; the worker closes it once it has stopped.
+  // `job_table` (supervised worker; outlives the worker): each processor records there the
+  // job it runs, for the supervisor to FAIL should this process die (crash/job_table.hpp).
   Worker(boost::asio::io_context& io, std::shared_ptr<const WorkerSettings> settings,
-         plugins::PluginHost& host, std::shared_ptr<ProducerPool> producers);
+         plugins::PluginHost& host, std::shared_ptr<ProducerPool> producers,
+         crash::JobTable* job_table = nullptr);
   // Joins the processor threads: call it once the worker has stopped, or only with processors
   // that are not inside a job function (they are stopped first: each waits for its FETCH or
   // its connection attempt, and gives up a report it is resending).

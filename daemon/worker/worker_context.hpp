@@ -10,6 +10,10 @@
 #include <chrono>
 #include <memory>
 
+namespace factotum::crash {
+class JobTable;
+}
+
 namespace factotum::worker {
 
 // running → quiet → stopping, never backwards (as the server's own worker states).
@@ -24,6 +28,9 @@ struct WorkerContext {
   plugins::PluginHost& host;
   SettingsStore settings;
   ServerStatus status;
+  // Supervised: where processors record the job they run (null: not recorded). Set before
+  // start.
+  crash::JobTable* job_table = nullptr;
 
   Phase phase() const noexcept { return phase_.load(std::memory_order_acquire); }
   void set_phase(Phase phase) noexcept { phase_.store(phase, std::memory_order_release); }

@@ -7,6 +7,7 @@
 #include "child_process.hpp"
 #include "faktory/blocking_client.hpp"
 #include "faktory/url.hpp"
+#include "processes.hpp"
 #include "test_jobs.hpp"
 #include "test_server.hpp"
 
@@ -20,6 +21,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace factotum::testing {
@@ -48,7 +50,8 @@ class Daemon {
     std::string log_format = "text";
     std::string extra;         // appended verbatim (e.g. "jobtypes:\n  sleep:\n    timeout: 1s\n")
     std::string worker_extra;  // more worker keys, each "  key: value\n"
-    std::vector<std::string> env;  // "NAME=value" for the daemon's environment
+    std::vector<std::string> env;   // "NAME=value" for the daemon's environment
+    std::vector<std::string> args;  // more command-line arguments (e.g. "--no-supervisor")
     ChildProcess::Stderr stderr_mode = ChildProcess::Stderr::pipe;
   };
 
@@ -56,6 +59,7 @@ class Daemon {
       : url_(server.url()),
         wid_("e2e-" + random_suffix()),
         env_(std::move(settings.env)),
+        args_(std::move(settings.args)),
         stderr_mode_(settings.stderr_mode) {
     config_ = dir_.path / "factotum.yaml";
     write_config(settings);
@@ -85,9 +89,10 @@ class Daemon {
 
   // Starts factotum and waits until its processors are up.
   void start() {
-    process_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{FACTOTUM_BINARY_DIR "/bin/factotum", "--config", config_.string()},
-        env_, stderr_mode_);
+    std::vector<std::string> command{FACTOTUM_BINARY_DIR "/bin/factotum", "--config",
+                                     config_.string()};
+    command.insert(command.end(), args_.begin(), args_.end());
+    process_ = std::make_unique<ChildProcess>(std::move(command), env_, stderr_mode_);
     auto started = process_->wait_for_line(
         [](const std::string& line) { return line.find("worker started") != std::string::npos; },
         kDeadline);
@@ -96,6 +101,19 @@ class Daemon {
   }
 
   ChildProcess& process() { return *process_; }
+  // The worker process: the supervisor's one child (the supervisor is process()).
+  pid_t worker_pid() {
+    std::vector<pid_t> children;
+    const auto until = std::chrono::steady_clock::now() + kDeadline;
+    while ((children = children_of(process_->pid())).size() != 1 &&
+           std::chrono::steady_clock::now() < until) {
+      process_->poll_output();  // a condition polled, as TestServer::wait_for does
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    INFO(process_->output());
+    REQUIRE(children.size() == 1);
+    return children.front();
+  }
   const std::string& wid() const { return wid_; }
   const fs::path& config() const { return config_; }
 
@@ -118,6 +136,7 @@ class Daemon {
   std::string url_;
   std::string wid_;
   std::vector<std::string> env_;
+  std::vector<std::string> args_;
   ChildProcess::Stderr stderr_mode_;
   std::unique_ptr<ChildProcess> process_;
 };

@@ -154,10 +154,11 @@ TEST_CASE("a reaped worker registers again and keeps working") {
   daemon.start();
   const auto registered = [&] { return server.worker_state(daemon.wid()).has_value(); };
   REQUIRE(server.wait_for([&](const TestServer::Stats&) { return registered(); }, kDeadline));
-  // A paused process misses its BEATs: the server reaps it and closes its connections.
-  daemon.process().signal(SIGSTOP);
+  // A paused worker process misses its BEATs: the server reaps it and closes its connections.
+  const pid_t worker = daemon.worker_pid();
+  ::kill(worker, SIGSTOP);
   REQUIRE(server.wait_for([&](const TestServer::Stats&) { return !registered(); }, kDeadline));
-  daemon.process().signal(SIGCONT);
+  ::kill(worker, SIGCONT);
   REQUIRE(server.wait_for([&](const TestServer::Stats&) { return registered(); }, kDeadline));
   auto producer = producer_for(server);
   auto j = job("ok");

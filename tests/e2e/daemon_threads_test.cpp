@@ -54,11 +54,11 @@ TEST_CASE("processor threads run as SCHED_BATCH by default, SCHED_OTHER with nor
           return connections_of(server, daemon.wid(), "FETCH").size() == 3;
         },
         kDeadline));
-    const auto threads = thread_policies(daemon.process().pid());
+    const auto threads = thread_policies(daemon.worker_pid());
     CHECK(processors_with(threads, batch ? SCHED_BATCH : SCHED_OTHER) == 3);
     // The control thread (the process's own name) stays SCHED_OTHER: signals, heartbeats and
     // deadlines are never delayed behind a busy CPU.
-    const auto control = threads.find("factotum");
+    const auto control = threads.find("factotum-worker");
     REQUIRE(control != threads.end());
     CHECK(control->second == SCHED_OTHER);
     daemon.process().signal(SIGTERM);

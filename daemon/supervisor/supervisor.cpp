@@ -1,0 +1,470 @@
+#include "supervisor/supervisor.hpp"
+
+#include "crash/job_table.hpp"
+#include "daemon_settings.hpp"
+#include "faktory/blocking_client.hpp"
+#include "service/log.hpp"
+#include "service/signal_text.hpp"
+#include "service/systemd_notify.hpp"
+#include "supervisor/crash_report.hpp"
+#include "supervisor/quarantine.hpp"
+#include "worker/duration_text.hpp"
+
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+
+namespace factotum::supervisor {
+
+namespace {
+
+using service::Log;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+using namespace std::chrono_literals;
+
+constexpr int kExitOk = 0;
+constexpr int kExitSoftware = 70;
+constexpr int kExitConfig = 78;
+
+// Restarts after a crash: 0.5 s, doubling up to 30 s; a worker that ran a minute without
+// crashing starts the sequence again. Five crashes within a minute is a crash loop: said
+// loudly, and the back-off goes on (it never spins).
+constexpr milliseconds kFirstRestartDelay = 500ms;
+constexpr milliseconds kMaxRestartDelay = 30s;
+constexpr auto kStableRun = 60s;
+constexpr auto kCrashLoopWindow = 60s;
+constexpr std::size_t kCrashLoopCrashes = 5;
+// How long the FAILs of a dead worker's jobs are retried while the server is unreachable.
+constexpr auto kFailDeadline = 15s;
+// A worker killed for not answering its watchdog (SIGABRT, for a core dump) that has not died
+// after this long is killed for good.
+constexpr auto kKillGrace = 5s;
+
+// TERM/INT stop, TSTP quiet, TTIN dump, HUP reload: forwarded; CHLD: the worker ended.
+constexpr int kHandledSignals[] = {SIGTERM, SIGINT, SIGTSTP, SIGTTIN, SIGHUP, SIGCHLD};
+
+std::string duration_text(milliseconds duration) {
+  return worker::millis_text(duration);
+}
+
+bool has_line(std::string_view message, std::string_view line) {
+  while (!message.empty()) {
+    const auto end = message.find('\n');
+    if (message.substr(0, end) == line) return true;
+    if (end == std::string_view::npos) break;
+    message.remove_prefix(end + 1);
+  }
+  return false;
+}
+
+class Supervisor {
+ public:
+  Supervisor(const ConfigInputs& inputs, config::Config config, service::SystemdNotify systemd,
+             const std::function<int(WorkerLaunch&)>& run_worker)
+      : inputs_(inputs),
+        config_(std::move(config)),
+        systemd_(std::move(systemd)),
+        run_worker_(run_worker) {}
+
+  ~Supervisor() {
+    for (const int fd : {signal_fd_, relay_fd_, worker_relay_fd_}) {
+      if (fd >= 0) ::close(fd);
+    }
+  }
+  Supervisor(const Supervisor&) = delete;
+  Supervisor& operator=(const Supervisor&) = delete;
+
+  int run() {
+    sigset_t handled;
+    ::sigemptyset(&handled);
+    for (const int signal : kHandledSignals) ::sigaddset(&handled, signal);
+    ::sigprocmask(SIG_BLOCK, &handled, &original_mask_);
+    signal_fd_ = ::signalfd(-1, &handled, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (signal_fd_ < 0) {
+      Log::error(std::string("cannot watch signals: ") + std::strerror(errno));
+      return kExitSoftware;
+    }
+    if (systemd_.enabled()) {
+      int pair[2];
+      if (::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair) == 0) {
+        relay_fd_ = pair[0];
+        worker_relay_fd_ = pair[1];
+      }
+    }
+    if (!start_worker()) return kExitSoftware;
+    for (;;) {
+      pollfd fds[2] = {{signal_fd_, POLLIN, 0}, {relay_fd_, POLLIN, 0}};
+      const nfds_t count = relay_fd_ >= 0 ? 2 : 1;
+      if (::poll(fds, count, poll_timeout()) < 0 && errno != EINTR) {
+        Log::error(std::string("poll failed: ") + std::strerror(errno));
+        return kExitSoftware;
+      }
+      if (count == 2 && (fds[1].revents & POLLIN) != 0) relay_notifications();
+      if ((fds[0].revents & POLLIN) != 0) {
+        if (auto code = handle_signals()) return *code;
+      }
+      if (auto code = on_time(Clock::now())) return *code;
+    }
+  }
+
+ private:
+  // --- The worker process. ---
+
+  bool start_worker() {
+    table_.reset();
+    std::cout.flush();
+    std::cerr.flush();
+    const pid_t parent = ::getpid();
+    const pid_t child = ::fork();
+    if (child < 0) {
+      Log::error(std::string("cannot start the worker process: ") + std::strerror(errno));
+      return false;
+    }
+    if (child == 0) run_child(parent);
+    worker_ = child;
+    worker_started_ = Clock::now();
+    worker_ready_ = false;
+    last_ping_ = worker_started_;
+    Log::debug("worker process started", {{"pid", std::to_string(child)}});
+    // Quiet is for good (as on the server): a worker started after a TSTP is quiet too. The
+    // signal waits, blocked, until its handler is in place.
+    if (quiet_) ::kill(worker_, SIGTSTP);
+    return true;
+  }
+
+  [[noreturn]] void run_child(pid_t parent) {
+    // Should the supervisor die (even by SIGKILL), the worker stops gracefully.
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) std::_Exit(kExitOk);  // it died before prctl
+    ::prctl(PR_SET_NAME, "factotum-worker");         // ps, top, the journal's _COMM
+    // A process group of its own: Ctrl-C in a terminal reaches the supervisor alone, which
+    // passes it on once (the worker takes a second INT as "hurry").
+    ::setpgid(0, 0);
+    ::close(signal_fd_);
+    if (relay_fd_ >= 0) ::close(relay_fd_);
+    auto notify = worker_relay_fd_ >= 0 ? service::SystemdNotify::over_socket(
+                                              worker_relay_fd_, systemd_.watchdog_timeout())
+                                        : service::SystemdNotify{};
+    systemd_ = service::SystemdNotify{};  // the supervisor's socket is not the worker's
+    // TERM and INT end a worker still loading its plugins, as they end an unsupervised start;
+    // TSTP, TTIN and HUP would stop or kill it: they wait until its handler is in place.
+    sigset_t mask = original_mask_;
+    for (const int signal : {SIGTSTP, SIGTTIN, SIGHUP}) ::sigaddset(&mask, signal);
+    ::sigprocmask(SIG_SETMASK, &mask, nullptr);
+    WorkerLaunch launch{table_, notify, quarantine_, original_mask_};
+    int code = kExitSoftware;
+    try {
+      code = run_worker_(launch);
+    } catch (const std::exception& e) {
+      Log::error(std::string("internal error: ") + e.what());
+    }
+    std::exit(code);
+  }
+
+  // Returns the exit status of the supervisor when it is done.
+  std::optional<int> worker_exited(int status) {
+    worker_ = 0;
+    kill_at_.reset();
+    const auto unresponsive = std::exchange(unresponsive_, std::nullopt);
+    // Stopped on purpose: exit status 0, or 78 (its configuration cannot be used).
+    if (!unresponsive && WIFEXITED(status) &&
+        (WEXITSTATUS(status) == kExitOk || WEXITSTATUS(status) == kExitConfig)) {
+      return WEXITSTATUS(status);
+    }
+    // Ended by the TERM forwarded to it before its handler was in place (still loading).
+    if (stopping_ && !unresponsive && WIFSIGNALED(status) && WTERMSIG(status) == stop_signal_ &&
+        table_.in_flight().empty()) {
+      return kExitOk;
+    }
+    const auto now = Clock::now();
+    const CrashReport report = describe_crash(table_, {status, unresponsive}, now);
+    Log::error(report.summary, {{"jobs_in_flight", std::to_string(report.fails.size())}});
+    fail_jobs(report);
+    if (report.incomplete > 0) {
+      Log::error(std::to_string(report.incomplete) +
+                 " job(s) had just been fetched when the worker died and cannot be FAILed; "
+                 "the server retries them when their reservation expires");
+    }
+    if (report.load_crash) {
+      const std::string file = report.load_crash->file.string();
+      if (config_.plugins.fatal_errors) {
+        Log::error("plugin " + file + " crashed the worker while loading (" + report.how +
+                   "); plugins.fatal_errors is set: stopping");
+        return kExitConfig;
+      }
+      quarantine_.add(report.load_crash->file, report.load_crash->identity, report.how);
+      Log::error("plugin " + file + " crashed the worker while loading (" + report.how +
+                 "); it is quarantined: workers start without it until the file changes");
+    }
+    if (stopping_) return kExitSoftware;
+    schedule_restart(now, report.how);
+    return std::nullopt;
+  }
+
+  void schedule_restart(Clock::time_point now, const std::string& how) {
+    if (now - worker_started_ >= kStableRun) delay_ = kFirstRestartDelay;
+    crashes_.push_back(now);
+    while (!crashes_.empty() && now - crashes_.front() > kCrashLoopWindow) crashes_.pop_front();
+    const std::string in = duration_text(delay_);
+    if (crashes_.size() >= kCrashLoopCrashes) {
+      Log::error("CRASH LOOP: the worker died " + std::to_string(crashes_.size()) +
+                     " times within a minute; restarting it with a growing delay",
+                 {{"next_restart_in", in}});
+    } else {
+      Log::warning("restarting the worker", {{"in", in}});
+    }
+    systemd_.send("STATUS=the worker died (" + how + "); restarting it in " + in);
+    restart_at_ = now + delay_;
+    delay_ = std::min(delay_ * 2, kMaxRestartDelay);
+  }
+
+  // FAILs the dead worker's jobs from a connection of the supervisor's own (the server takes
+  // FAIL by jid from any connection), so they are retried now rather than when their
+  // reservation expires.
+  void fail_jobs(const CrashReport& report) {
+    if (report.fails.empty()) return;
+    faktory::ClientOptions options;
+    try {
+      options = *make_worker_settings(config_, "factotum-supervisor")->connection;
+    } catch (const config::ConfigError& e) {
+      Log::error(std::string("cannot connect to FAIL the dead worker's jobs: ") + e.what());
+      return;
+    }
+    options.identity = faktory::Identity{};  // a producer connection: it registers no worker
+    faktory::BlockingClient client(std::move(options));
+    const auto give_up_at = Clock::now() + kFailDeadline;
+    milliseconds pause = 250ms;
+    std::size_t next = 0;
+    while (next < report.fails.size()) {
+      const CrashFail& job = report.fails[next];
+      if (!client.is_connected()) {
+        auto connected = client.connect();
+        if (!connected) {
+          if (Clock::now() + pause >= give_up_at) {
+            Log::error("cannot reach the Faktory server to FAIL the dead worker's jobs",
+                       {{"error", connected.error().what()}});
+            break;
+          }
+          std::this_thread::sleep_for(pause);  // signals wait in the signalfd meanwhile
+          pause = std::min(pause * 2, milliseconds(4000));
+          continue;
+        }
+      }
+      auto sent = client.fail(job.fail);
+      if (sent) {
+        Log::warning(
+            "FAILed a job of the dead worker",
+            {{"jid", job.fail.jid}, {"jobtype", job.jobtype}, {"errtype", job.fail.errtype}});
+        ++next;
+      } else if (client.is_connected()) {
+        // E.g. "Job not found": it was reported already (a job the control thread FAILed
+        // when its deadline passed, whose function was still running).
+        Log::info("the server no longer holds a job of the dead worker",
+                  {{"jid", job.fail.jid}, {"error", sent.error().what()}});
+        ++next;
+      }
+    }
+    for (; next < report.fails.size(); ++next) {
+      Log::error(
+          "could not FAIL a job of the dead worker; the server retries it when its reservation "
+          "expires",
+          {{"jid", report.fails[next].fail.jid}, {"jobtype", report.fails[next].jobtype}});
+    }
+    client.end();
+  }
+
+  // --- Signals. ---
+
+  std::optional<int> handle_signals() {
+    signalfd_siginfo info{};
+    while (::read(signal_fd_, &info, sizeof(info)) == static_cast<ssize_t>(sizeof(info))) {
+      const int signal = static_cast<int>(info.ssi_signo);
+      switch (signal) {
+        case SIGCHLD: {
+          int status = 0;
+          pid_t pid = 0;
+          while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
+            if (pid != worker_) continue;
+            if (auto code = worker_exited(status)) return code;
+          }
+          break;
+        }
+        case SIGTERM:
+        case SIGINT:
+          if (!stopping_) {
+            stopping_ = true;
+            stop_signal_ = signal;
+            restart_at_.reset();
+          }
+          if (worker_ == 0) {
+            Log::info("stopping (no worker process is running)");
+            return kExitOk;
+          }
+          ::kill(worker_, signal);  // a second one hurries the worker, as it would alone
+          break;
+        case SIGTSTP:
+          quiet_ = true;
+          if (worker_ != 0) ::kill(worker_, signal);
+          break;
+        case SIGHUP:
+          reload_config();
+          if (worker_ != 0) ::kill(worker_, signal);
+          break;
+        case SIGTTIN:
+          dump_state();
+          if (worker_ != 0) ::kill(worker_, signal);
+          break;
+        default:
+          break;
+      }
+    }
+    return std::nullopt;
+  }
+
+  // The connection the crash FAILs use and the log settings follow the file; the worker
+  // reports what a reload changed, and why one failed.
+  void reload_config() {
+    try {
+      config_ = config::load_config(inputs_.file, inputs_.overrides, inputs_.env);
+      Log::set_level(config_.logging.level);
+      Log::set_format(config_.logging.format);
+    } catch (const config::ConfigError& e) {
+      Log::debug(std::string("supervisor keeps its configuration: ") + e.what());
+    }
+  }
+
+  void dump_state() const {
+    Log::info("supervisor", {{"worker_pid", std::to_string(worker_)},
+                             {"crashes_last_minute", std::to_string(crashes_.size())},
+                             {"quarantined", quarantine_.empty() ? "none" : "some"}});
+  }
+
+  // --- systemd. ---
+
+  // The worker's notifications, passed on as they are; READY and WATCHDOG tell the
+  // supervisor that it is alive.
+  void relay_notifications() {
+    char buffer[4096];
+    for (;;) {
+      const auto n = ::recv(relay_fd_, buffer, sizeof(buffer), MSG_DONTWAIT);
+      if (n <= 0) return;
+      const std::string_view message(buffer, static_cast<std::size_t>(n));
+      if (has_line(message, "READY=1")) worker_ready_ = true;
+      if (worker_ready_ && (has_line(message, "WATCHDOG=1") || has_line(message, "READY=1"))) {
+        last_ping_ = Clock::now();
+      }
+      systemd_.send(message);
+    }
+  }
+
+  // The worker answers the watchdog once ready; until then (and with no worker, and while
+  // stopping) the supervisor answers for itself.
+  bool worker_watched() const noexcept {
+    return worker_ != 0 && worker_ready_ && !stopping_ && !kill_at_;
+  }
+
+  std::optional<milliseconds> watchdog() const {
+    if (const auto timeout = systemd_.watchdog_timeout()) {
+      return std::chrono::duration_cast<milliseconds>(*timeout);
+    }
+    return std::nullopt;
+  }
+
+  // A worker whose ping is this late is taken for wedged: early enough to kill it and answer
+  // systemd before systemd gives up on the whole service (the worker pings every half).
+  static milliseconds worker_grace(milliseconds timeout) { return timeout * 3 / 4; }
+
+  std::optional<int> on_time(Clock::time_point now) {
+    if (restart_at_ && now >= *restart_at_) {
+      restart_at_.reset();
+      if (!start_worker()) return kExitSoftware;
+    }
+    if (kill_at_ && now >= *kill_at_ && worker_ != 0) {
+      ::kill(worker_, SIGKILL);
+      kill_at_ = Clock::time_point::max();
+    }
+    const auto timeout = watchdog();
+    if (!timeout) return std::nullopt;
+    if (worker_watched()) {
+      const auto silent = std::chrono::duration_cast<milliseconds>(now - last_ping_);
+      if (silent >= worker_grace(*timeout)) {
+        Log::error("the worker stopped responding; killing it",
+                   {{"silent_for", duration_text(silent)}, {"pid", std::to_string(worker_)}});
+        unresponsive_ = silent;
+        ::kill(worker_, SIGABRT);  // a core dump shows where it hung
+        kill_at_ = now + kKillGrace;
+      }
+    }
+    if (!worker_watched() && now >= next_own_ping_) {
+      systemd_.send("WATCHDOG=1");
+      next_own_ping_ = now + *timeout / 2;
+    }
+    return std::nullopt;
+  }
+
+  int poll_timeout() const {
+    const auto now = Clock::now();
+    auto next = Clock::time_point::max();
+    if (restart_at_) next = std::min(next, *restart_at_);
+    if (kill_at_) next = std::min(next, *kill_at_);
+    if (const auto timeout = watchdog()) {
+      next =
+          std::min(next, worker_watched() ? last_ping_ + worker_grace(*timeout) : next_own_ping_);
+    }
+    if (next == Clock::time_point::max()) return -1;
+    const auto wait = std::chrono::ceil<milliseconds>(next - now).count();
+    return static_cast<int>(std::clamp<long long>(wait, 0, 60'000));
+  }
+
+  const ConfigInputs& inputs_;
+  config::Config config_;
+  service::SystemdNotify systemd_;
+  const std::function<int(WorkerLaunch&)>& run_worker_;
+  crash::JobTable table_;
+  Quarantine quarantine_;
+  sigset_t original_mask_{};
+  int signal_fd_ = -1;
+  int relay_fd_ = -1;         // the supervisor's end of the notification relay
+  int worker_relay_fd_ = -1;  // the worker's end, inherited by each worker
+
+  pid_t worker_ = 0;  // 0: none running
+  Clock::time_point worker_started_{};
+  bool worker_ready_ = false;
+  Clock::time_point last_ping_{};
+  Clock::time_point next_own_ping_{};
+  std::optional<Clock::time_point> kill_at_;  // SIGKILL for a worker that ignored SIGABRT
+  std::optional<milliseconds> unresponsive_;  // the worker was killed by the watchdog
+  std::optional<Clock::time_point> restart_at_;
+  std::deque<Clock::time_point> crashes_;  // within the crash-loop window
+  milliseconds delay_ = kFirstRestartDelay;
+  bool stopping_ = false;
+  int stop_signal_ = 0;
+  bool quiet_ = false;
+};
+
+}  // namespace
+
+int run_supervisor(const ConfigInputs& inputs, config::Config config,
+                   service::SystemdNotify systemd,
+                   const std::function<int(WorkerLaunch&)>& run_worker) {
+  Supervisor supervisor(inputs, std::move(config), std::move(systemd), run_worker);
+  return supervisor.run();
+}
+
+}  // namespace factotum::supervisor
