@@ -84,8 +84,11 @@ SystemdNotify& SystemdNotify::operator=(SystemdNotify&& other) noexcept {
 
 void SystemdNotify::send(std::string_view message) const noexcept {
   if (fd_ < 0) return;
+  // Never blocks: a receiver that does not read (its queue full) must not stall the control
+  // loop or the supervisor. A lost WATCHDOG=1 or STATUS= is followed by the next one.
+  constexpr int kFlags = MSG_NOSIGNAL | MSG_DONTWAIT;
   if (address_.empty()) {
-    (void)::send(fd_, message.data(), message.size(), MSG_NOSIGNAL);
+    (void)::send(fd_, message.data(), message.size(), kFlags);
     return;
   }
   sockaddr_un address{};
@@ -94,7 +97,7 @@ void SystemdNotify::send(std::string_view message) const noexcept {
   const auto length =
       static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + address_.size() +
                              (address_[0] == '\0' ? 0 : 1));  // a path includes its NUL
-  (void)::sendto(fd_, message.data(), message.size(), MSG_NOSIGNAL,
+  (void)::sendto(fd_, message.data(), message.size(), kFlags,
                  reinterpret_cast<const sockaddr*>(&address), length);
 }
 

@@ -36,8 +36,9 @@ class SystemdNotify {
   bool enabled() const noexcept { return fd_ >= 0; }
   // How often the service manager wants WATCHDOG=1 (WatchdogSec=), if it asked this process.
   std::optional<std::chrono::microseconds> watchdog_timeout() const noexcept { return watchdog_; }
-  // One datagram of newline-separated assignments, e.g. "READY=1\nSTATUS=idle". Errors are
-  // ignored: the service manager going away must not stop the daemon.
+  // One datagram of newline-separated assignments, e.g. "READY=1\nSTATUS=idle". Never
+  // blocks; errors are ignored: the service manager going away (or not reading) must not stop
+  // the daemon.
   void send(std::string_view message) const noexcept;
 
  private:

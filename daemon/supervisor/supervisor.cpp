@@ -262,6 +262,7 @@ class Supervisor {
             break;
           }
           std::this_thread::sleep_for(pause);  // signals wait in the signalfd meanwhile
+          ping_systemd(Clock::now());
           pause = std::min(pause * 2, milliseconds(4000));
           continue;
         }
@@ -357,8 +358,9 @@ class Supervisor {
 
   // --- systemd. ---
 
-  // The worker's notifications, passed on as they are; READY and WATCHDOG tell the
-  // supervisor that it is alive.
+  // The worker's notifications are passed on as they are, but for its watchdog pings: those
+  // tell the supervisor that the worker is alive, and the supervisor answers systemd's
+  // watchdog itself (so a worker being replaced does not get the whole service restarted).
   void relay_notifications() {
     char buffer[4096];
     for (;;) {
@@ -366,17 +368,11 @@ class Supervisor {
       if (n <= 0) return;
       const std::string_view message(buffer, static_cast<std::size_t>(n));
       if (has_line(message, "READY=1")) worker_ready_ = true;
-      if (worker_ready_ && (has_line(message, "WATCHDOG=1") || has_line(message, "READY=1"))) {
+      if (has_line(message, "READY=1") || has_line(message, "WATCHDOG=1")) {
         last_ping_ = Clock::now();
       }
-      systemd_.send(message);
+      if (message != "WATCHDOG=1") systemd_.send(message);
     }
-  }
-
-  // The worker answers the watchdog once ready; until then (and with no worker, and while
-  // stopping) the supervisor answers for itself.
-  bool worker_watched() const noexcept {
-    return worker_ != 0 && worker_ready_ && !stopping_ && !kill_at_;
   }
 
   std::optional<milliseconds> watchdog() const {
@@ -386,9 +382,22 @@ class Supervisor {
     return std::nullopt;
   }
 
-  // A worker whose ping is this late is taken for wedged: early enough to kill it and answer
-  // systemd before systemd gives up on the whole service (the worker pings every half).
-  static milliseconds worker_grace(milliseconds timeout) { return timeout * 3 / 4; }
+  // A ready worker that has not pinged for this long is taken for wedged: the unit's
+  // WatchdogSec, but never less than 10 s (a loaded machine can delay a timer by a second).
+  static milliseconds worker_silence_limit(milliseconds timeout) {
+    return std::max(timeout, milliseconds(10'000));
+  }
+
+  bool worker_watched() const noexcept {
+    return worker_ != 0 && worker_ready_ && !stopping_ && !kill_at_;
+  }
+
+  void ping_systemd(Clock::time_point now) {
+    const auto timeout = watchdog();
+    if (!timeout || now < next_own_ping_) return;
+    systemd_.send("WATCHDOG=1");
+    next_own_ping_ = now + *timeout / 2;
+  }
 
   std::optional<int> on_time(Clock::time_point now) {
     if (restart_at_ && now >= *restart_at_) {
@@ -403,7 +412,7 @@ class Supervisor {
     if (!timeout) return std::nullopt;
     if (worker_watched()) {
       const auto silent = std::chrono::duration_cast<milliseconds>(now - last_ping_);
-      if (silent >= worker_grace(*timeout)) {
+      if (silent >= worker_silence_limit(*timeout)) {
         Log::error("the worker stopped responding; killing it",
                    {{"silent_for", duration_text(silent)}, {"pid", std::to_string(worker_)}});
         unresponsive_ = silent;
@@ -411,10 +420,7 @@ class Supervisor {
         kill_at_ = now + kKillGrace;
       }
     }
-    if (!worker_watched() && now >= next_own_ping_) {
-      systemd_.send("WATCHDOG=1");
-      next_own_ping_ = now + *timeout / 2;
-    }
+    ping_systemd(now);
     return std::nullopt;
   }
 
@@ -424,8 +430,8 @@ class Supervisor {
     if (restart_at_) next = std::min(next, *restart_at_);
     if (kill_at_) next = std::min(next, *kill_at_);
     if (const auto timeout = watchdog()) {
-      next =
-          std::min(next, worker_watched() ? last_ping_ + worker_grace(*timeout) : next_own_ping_);
+      next = std::min(next, next_own_ping_);
+      if (worker_watched()) next = std::min(next, last_ping_ + worker_silence_limit(*timeout));
     }
     if (next == Clock::time_point::max()) return -1;
     const auto wait = std::chrono::ceil<milliseconds>(next - now).count();

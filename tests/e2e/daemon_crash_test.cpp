@@ -7,6 +7,7 @@
 // synchronise).
 #include "config_edit.hpp"
 #include "daemon_fixture.hpp"
+#include "notify_socket.hpp"
 
 #include "faktory/job.hpp"
 
@@ -249,6 +250,48 @@ TEST_CASE("with --no-supervisor the worker runs alone in the process") {
   auto ok = job("ok");
   REQUIRE(producer->push(ok));
   REQUIRE(wait_acked(server, ok.jid));
+  daemon.process().signal(SIGTERM);
+  CHECK(daemon.process().wait_exit(kDeadline) == 0);
+}
+
+TEST_CASE("a worker that stops answering the watchdog is replaced and its jobs FAILed") {
+  // Not a crash of the test's making: a stopped process, which no sanitizer intercepts.
+  TestServer server(quick_server_options());
+  NotifySocket systemd;
+  Daemon::Settings settings;
+  settings.concurrency = 2;
+  settings.env = {systemd.env(), "WATCHDOG_USEC=1000000"};  // the supervisor pings every 0.5 s
+  Daemon daemon(server, settings);
+  daemon.start();
+  REQUIRE(systemd.wait_for("READY=1"));
+  const pid_t wedged = daemon.worker_pid();
+  auto producer = producer_for(server);
+  Gate gate;
+  auto busy = job("gate", gate.args());
+  push_and_await_start(daemon, *producer, busy);
+
+  // A worker whose control thread no longer runs: it stops pinging. The supervisor kills it
+  // (after its silence limit, 10 s at least) and FAILs its job, while systemd goes on hearing
+  // the supervisor's own pings.
+  ::kill(wedged, SIGSTOP);
+  const auto stopped_at = systemd.messages.size();
+  const bool failed = server.wait_for(
+      [&](const TestServer::Stats&) { return server.fail_count(busy.jid) == 1; }, kDeadline);
+  daemon.process().poll_output();
+  INFO(daemon.process().output());
+  REQUIRE(failed);
+  const auto failure = failure_of(server, busy.jid);
+  REQUIRE(failure);
+  CHECK(failure->errtype == "WorkerCrashed");
+  CHECK(failure->message.find("stopped responding") != std::string::npos);
+  CHECK(
+      server.wait_for([&](const TestServer::Stats&) { return process_ended(wedged); }, kDeadline));
+  CHECK(systemd.wait_for("WATCHDOG=1", stopped_at));
+  // A new worker takes the next job; the service never stopped.
+  auto next = job("ok");
+  REQUIRE(producer->push(next));
+  REQUIRE(wait_acked(server, next.jid));
+  CHECK(daemon.worker_pid() != wedged);
   daemon.process().signal(SIGTERM);
   CHECK(daemon.process().wait_exit(kDeadline) == 0);
 }
