@@ -25,6 +25,7 @@
 
 #include <malloc.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstdlib>
@@ -137,6 +138,8 @@ int run_daemon(const CommandLine& cli, factotum::supervisor::WorkerLaunch* launc
   // Supervised: a crash is recorded for the supervisor (which thread, which job, which plugin
   // file was loading), and this thread, which loads the plugins, can record a stack overflow.
   if (launch != nullptr) factotum::crash::install_crash_handler(launch->table);
+  // The supervisor that forked this worker (getppid() changes should it die).
+  const pid_t supervisor_pid = launch != nullptr ? ::getppid() : 0;
   const factotum::crash::ThreadCrashScope crash_scope;
   factotum::PluginLoadHooks plugin_hooks;
   if (launch != nullptr) {
@@ -213,6 +216,12 @@ int run_daemon(const CommandLine& cli, factotum::supervisor::WorkerLaunch* launc
     });
   }
 
+  // Signals are caught before any plugin code runs (a TERM while plugins load is handled once
+  // the worker runs). A supervised worker had TSTP, TTIN and HUP blocked until now: threads
+  // that plugins start in init inherit the usual mask.
+  factotum::service::SignalHandler::catch_signals();
+  if (launch != nullptr) ::pthread_sigmask(SIG_SETMASK, &launch->signal_mask, nullptr);
+
   factotum::plugins::PluginHost host(services);
   try {
     factotum::setup_plugins(host, config, factotum::PluginSetup::start, plugin_hooks);
@@ -258,9 +267,8 @@ int run_daemon(const CommandLine& cli, factotum::supervisor::WorkerLaunch* launc
              plugin_watch.close();
              worker.stop();
            },
-           [&] { worker.quiet(); }, [&] { worker.dump_state(); }, [&] { reloader.request(); }});
-  // The signals the supervisor kept blocked until this handler was in place.
-  if (launch != nullptr) ::pthread_sigmask(SIG_SETMASK, &launch->signal_mask, nullptr);
+           [&] { worker.quiet(); }, [&] { worker.dump_state(); }, [&] { reloader.request(); },
+           launch != nullptr ? supervisor_pid : 0});
   worker.set_on_stopping([&] {
     reloader.close();
     // The FETCHes already sent (2 s), then the FAILs and END: the unit's own margin.
@@ -278,6 +286,7 @@ int run_daemon(const CommandLine& cli, factotum::supervisor::WorkerLaunch* launc
   worker.start();
   // Configuration and plugins are loaded: ready, whether or not the server answers yet.
   notifications.ready();
+  if (launch != nullptr) launch->table.started();
   int exit_code = kExitOk;
   for (;;) {
     try {

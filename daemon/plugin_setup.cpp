@@ -37,14 +37,9 @@ std::vector<config::ConfigError> check_plugin_settings(
 
 bool setup_plugins(plugins::PluginHost& host, const config::Config& config, PluginSetup mode,
                    const PluginLoadHooks& hooks) {
-  struct LoadedCall {
-    const std::function<void()>& on_loaded;
-    ~LoadedCall() {
-      if (on_loaded) on_loaded();
-    }
-  } loaded_call{hooks.on_loaded};
   plugins::LoadOptions load;
   load.on_loading = hooks.on_loading;
+  load.on_loaded = hooks.on_loaded;
   load.refuse = hooks.refuse;
   load.strict_permissions = config.plugins.strict_permissions;
   load.fatal_errors = config.plugins.fatal_errors;

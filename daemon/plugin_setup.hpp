@@ -19,7 +19,7 @@ struct PluginLoadHooks {
   // Just before a plugin file's code first runs (static constructors at dlopen, then init).
   std::function<void(const std::filesystem::path& file, const plugins::FileIdentity& identity)>
       on_loading;
-  // Once the whole load is over, however it ended.
+  // Once that file's code has run (its init returned, or its load failed).
   std::function<void()> on_loaded;
   // A file not to load, and why (e.g. it crashed the worker while loading); nullopt: load it.
   std::function<std::optional<std::string>(const std::filesystem::path& file,

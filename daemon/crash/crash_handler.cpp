@@ -17,6 +17,9 @@ namespace {
 constexpr int kCrashSignals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS};
 
 std::atomic<JobTable*> g_table{nullptr};
+// The worker's pid: a process a plugin forks without exec inherits this handler and the
+// mapping, and must not write into the worker's table (nor into the next worker's).
+std::atomic<pid_t> g_worker_pid{0};
 // The job this thread runs (static TLS of the executable: safe to read in a handler).
 thread_local JobRecord* t_record = nullptr;
 
@@ -25,7 +28,10 @@ void on_crash(int signal, siginfo_t* info, void* /*context*/) {
   // process (kill -SEGV, the supervisor's watchdog) is not a crash of this thread's job.
   const bool own = info->si_code > 0 || info->si_pid == ::getpid();
   JobTable* table = g_table.load(std::memory_order_acquire);
-  if (own && table != nullptr) {
+  if (own && table != nullptr && ::getpid() == g_worker_pid.load(std::memory_order_relaxed)) {
+    // This thread's own marks first: should another thread crash at the same moment and end
+    // the process, whichever mark is complete still names its job.
+    if (t_record != nullptr) t_record->crash_signal.store(signal, std::memory_order_release);
     CrashMark& mark = table->crash();
     std::int32_t none = 0;
     // The first crash wins: others may follow as the process goes down.
@@ -33,17 +39,23 @@ void on_crash(int signal, siginfo_t* info, void* /*context*/) {
       mark.code = info->si_code;
       mark.address = reinterpret_cast<std::uintptr_t>(info->si_addr);
       mark.tid.store(static_cast<pid_t>(::gettid()), std::memory_order_release);
-      if (t_record != nullptr) t_record->crash_signal.store(signal, std::memory_order_release);
     }
   }
-  // SA_RESETHAND restored the default action. A fault happens again when the handler returns
-  // and kills the process; a sent signal (abort(), kill) is sent again.
-  if (info->si_code <= 0) ::raise(signal);
+  // Die of the signal as without a handler (core dump and all). The default action is set
+  // explicitly (a plugin's runtime may have chained its own handler to this one), and the
+  // signal is sent again whatever it was: a trap or a seccomp SIGSYS would not happen again
+  // by returning. It is delivered as soon as this handler returns.
+  struct sigaction default_action {};
+  default_action.sa_handler = SIG_DFL;
+  ::sigemptyset(&default_action.sa_mask);
+  ::sigaction(signal, &default_action, nullptr);
+  ::raise(signal);
 }
 
 }  // namespace
 
 void install_crash_handler(JobTable& table) {
+  g_worker_pid.store(::getpid(), std::memory_order_relaxed);
   g_table.store(&table, std::memory_order_release);
   struct sigaction action {};
   action.sa_sigaction = on_crash;

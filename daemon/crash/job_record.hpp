@@ -2,8 +2,8 @@
 // the supervisor to FAIL should the worker process die with it. Written by the processor's own
 // thread with plain stores into shared memory — no lock, no syscall, no IPC on the job path —
 // and read by the supervisor only once the worker process is dead, so no reader ever races a
-// writer. `state` is written last (release) when a job begins: a record caught half-written by
-// the death of the process is recognised and its jid never used.
+// writer. The state is written last (release) when a job begins: a record caught half-written
+// by the death of the process is recognised and its jid never used.
 #pragma once
 
 #include <algorithm>
@@ -31,13 +31,18 @@ struct FixedText {
 };
 
 struct JobRecord {
-  enum State : std::uint32_t {
+  enum State : std::uint8_t {
     idle = 0,     // no job
     writing = 1,  // a job is being recorded: the fields below are not complete
     running = 2,  // jid and jobtype are complete; plugin fields once plugin_known
+    taken = 3,    // the control thread took the job over (deadline, shutdown) and is FAILing it
+    reported = 4  // ...and the server answered that FAIL; its function may still be running
   };
 
-  std::atomic<std::uint32_t> state{idle};
+  // (job sequence << 8) | State, in one word: the control thread moves a record on only if it
+  // still holds the job it took over (the sequence changes with every job), never a later
+  // job of the same processor.
+  std::atomic<std::uint64_t> word{0};
   // Set by the crash handler on the thread that ran this job when that thread crashed.
   std::atomic<std::int32_t> crash_signal{0};
   std::atomic<bool> plugin_known{false};
@@ -48,14 +53,18 @@ struct JobRecord {
   FixedText<128> version;
   FixedText<512> file;
 
+  static State state_of(std::uint64_t w) noexcept { return static_cast<State>(w & 0xff); }
+  State state() const noexcept { return state_of(word.load(std::memory_order_acquire)); }
+
   // The processor's thread, when a job is about to run.
   void begin(std::string_view job_jid, std::string_view job_type, std::int64_t started) noexcept {
-    state.store(writing, std::memory_order_relaxed);
+    const std::uint64_t job = (word.load(std::memory_order_relaxed) >> 8) + 1;
+    word.store(job << 8 | writing, std::memory_order_relaxed);
     plugin_known.store(false, std::memory_order_relaxed);
     jid.set(job_jid);
     jobtype.set(job_type);
     started_ns = started;
-    state.store(running, std::memory_order_release);
+    word.store(job << 8 | running, std::memory_order_release);
   }
   // The plugin host, once it knows whose job function the job runs in.
   void set_plugin(std::string_view name, std::string_view plugin_version,
@@ -65,9 +74,27 @@ struct JobRecord {
     file.set(plugin_file);
     plugin_known.store(true, std::memory_order_release);
   }
-  // The job is reported (the server answered its ACK or FAIL), or taken over and reported by
-  // the control thread: the supervisor has nothing to do for it.
-  void end() noexcept { state.store(idle, std::memory_order_release); }
+  // The processor's thread: the job is reported (the server answered its ACK or FAIL), or its
+  // function returned after a take-over. The supervisor has nothing to do for it.
+  void end() noexcept {
+    const std::uint64_t w = word.load(std::memory_order_relaxed);
+    word.store((w & ~std::uint64_t{0xff}) | idle, std::memory_order_release);
+  }
+  // The control thread, taking the job over: returns the word that identifies it (0 when the
+  // record holds no running job).
+  std::uint64_t take_over() noexcept {
+    std::uint64_t w = word.load(std::memory_order_acquire);
+    if (state_of(w) != running) return 0;
+    const std::uint64_t now_taken = (w & ~std::uint64_t{0xff}) | taken;
+    return word.compare_exchange_strong(w, now_taken, std::memory_order_acq_rel) ? now_taken : 0;
+  }
+  // The control thread: the server answered the FAIL of the job `take_over` returned `taken_word`
+  // for. A supervisor must not FAIL it again: it may be running elsewhere as a retry by now.
+  void reported_by_control(std::uint64_t taken_word) noexcept {
+    std::uint64_t expected = taken_word;
+    word.compare_exchange_strong(expected, (taken_word & ~std::uint64_t{0xff}) | reported,
+                                 std::memory_order_acq_rel);
+  }
 };
 
 }  // namespace factotum::crash

@@ -15,6 +15,7 @@ struct JobTable::Shared {
   // One past the highest record ever acquired: the supervisor reads (and resets) no further,
   // so the pages of records never used are never touched and cost no memory.
   std::atomic<std::uint32_t> used{0};
+  std::atomic<bool> started{false};
   LoadingMark loading;
   CrashMark crash;
   JobRecord records[kCapacity];
@@ -75,6 +76,14 @@ void JobTable::loaded() noexcept {
   shared_->loading.tid.store(0, std::memory_order_release);
 }
 
+void JobTable::started() noexcept {
+  shared_->started.store(true, std::memory_order_release);
+}
+
+bool JobTable::was_started() const noexcept {
+  return shared_->started.load(std::memory_order_acquire);
+}
+
 CrashMark& JobTable::crash() noexcept {
   return shared_->crash;
 }
@@ -92,7 +101,7 @@ std::vector<const JobRecord*> JobTable::in_flight() const {
   const auto used = std::min<std::size_t>(shared_->used.load(std::memory_order_acquire), kCapacity);
   for (std::size_t i = 0; i < used; ++i) {
     const JobRecord& record = shared_->records[i];
-    if (record.state.load(std::memory_order_acquire) != JobRecord::idle) {
+    if (record.state() != JobRecord::idle) {
       records.push_back(&record);
     }
   }
@@ -100,12 +109,13 @@ std::vector<const JobRecord*> JobTable::in_flight() const {
 }
 
 void JobTable::reset() noexcept {
+  shared_->started.store(false, std::memory_order_relaxed);
   shared_->loading.tid.store(0, std::memory_order_relaxed);
   shared_->crash.signal.store(0, std::memory_order_relaxed);
   shared_->crash.tid.store(0, std::memory_order_relaxed);
   const auto used = std::min<std::size_t>(shared_->used.load(std::memory_order_relaxed), kCapacity);
   for (std::size_t i = 0; i < used; ++i) {
-    shared_->records[i].state.store(JobRecord::idle, std::memory_order_relaxed);
+    shared_->records[i].word.store(0, std::memory_order_relaxed);
     shared_->records[i].crash_signal.store(0, std::memory_order_relaxed);
   }
   shared_->used.store(0, std::memory_order_relaxed);

@@ -61,10 +61,13 @@ class JobTable {
   void loading(const std::filesystem::path& file, const service::FileIdentity& identity) noexcept;
   void loaded() noexcept;
   CrashMark& crash() noexcept;
+  // The worker has loaded its configuration and plugins and started (its start is over).
+  void started() noexcept;
 
   // --- The supervisor, after the worker died. ---
   const LoadingMark& loading_mark() const noexcept;
   const CrashMark& crash_mark() const noexcept;
+  bool was_started() const noexcept;
   // Every record not idle.
   std::vector<const JobRecord*> in_flight() const;
   // Clears everything, before the next worker is forked.

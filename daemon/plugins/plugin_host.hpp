@@ -83,6 +83,9 @@ struct LoadOptions {
   std::function<bool(const std::vector<PluginInfo>& next)> accept;
   // Called on the loading thread just before a file's code first runs (dlopen, then init).
   std::function<void(const std::filesystem::path& file, const FileIdentity& identity)> on_loading;
+  // Called on the loading thread once that file's code has run (init returned, or the load
+  // failed): whatever happens next on that thread is no longer the file's doing.
+  std::function<void()> on_loaded;
   // Files not to load, e.g. one that crashed the worker while loading: returns the reason
   // to report (the file is then skipped like one that failed to load), or nullopt.
   std::function<std::optional<std::string>(const std::filesystem::path& file,

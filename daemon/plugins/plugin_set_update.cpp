@@ -109,6 +109,12 @@ std::unique_ptr<Generation> PluginHost::Impl::load_generation(const OpenedFile& 
   // From here on plugin code runs (static constructors at dlopen, then init): say which file,
   // for whoever must tell a crash apart (--check-config's parent process).
   if (options.on_loading) options.on_loading(file.file, file.identity);
+  struct AfterLoading {
+    const std::function<void()>& on_loaded;
+    ~AfterLoading() {
+      if (on_loaded) on_loaded();
+    }
+  } after_loading{options.on_loaded};
   auto opened = open_plugin(*staged, file.file, why);
   if (!opened) {
     ::unlink(staged->c_str());

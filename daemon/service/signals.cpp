@@ -1,37 +1,96 @@
 #include "service/signals.hpp"
 
 #include "service/log.hpp"
+#include "service/signal_text.hpp"
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/read.hpp>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <csignal>
+#include <string>
+#include <system_error>
 
 namespace factotum::service {
 
+namespace {
+
+constexpr int kHandled[] = {SIGTERM, SIGINT, SIGTSTP, SIGTTIN, SIGHUP};
+
+// What the raw handler notes: at most PIPE_BUF bytes, so each write is atomic.
+struct Noted {
+  int signal = 0;
+  pid_t sender = 0;
+};
+
+// Open for the life of the process: the handler may run at any moment, on any thread.
+int g_write_fd = -1;
+int g_read_fd = -1;
+
+void note_signal(int signal, siginfo_t* info, void* /*context*/) {
+  const int saved = errno;
+  const Noted noted{signal, info != nullptr ? info->si_pid : 0};
+  // Non-blocking: with nobody reading (after close()) a full pipe drops the signal.
+  [[maybe_unused]] const auto written = ::write(g_write_fd, &noted, sizeof(noted));
+  errno = saved;
+}
+
+}  // namespace
+
+void SignalHandler::catch_signals() {
+  if (g_write_fd >= 0) return;
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) {
+    throw std::system_error(errno, std::generic_category(), "signal pipe");
+  }
+  g_read_fd = fds[0];
+  g_write_fd = fds[1];
+  struct sigaction action {};
+  action.sa_sigaction = note_signal;
+  action.sa_flags = static_cast<int>(SA_SIGINFO | SA_RESTART);
+  ::sigemptyset(&action.sa_mask);
+  for (const int signal : kHandled) ::sigaction(signal, &action, nullptr);
+}
+
 struct SignalHandler::Impl {
-  boost::asio::signal_set signals;
+  boost::asio::posix::stream_descriptor pipe;
   SignalActions actions;
+  Noted noted;
 
   Impl(boost::asio::io_context& io, SignalActions a)
-      : signals(io, SIGTERM, SIGINT, SIGTSTP), actions(std::move(a)) {
-    signals.add(SIGTTIN);
-    signals.add(SIGHUP);
-  }
+      : pipe(io, ::fcntl(g_read_fd, F_DUPFD_CLOEXEC, 0)), actions(std::move(a)) {}
 
   void wait() {
-    signals.async_wait([this](const boost::system::error_code& ec, int signo) {
-      if (ec) return;  // closed
-      dispatch(signo);
-      wait();
-    });
+    boost::asio::async_read(pipe, boost::asio::buffer(&noted, sizeof(noted)),
+                            [this](const boost::system::error_code& ec, std::size_t) {
+                              if (ec) return;  // closed
+                              dispatch(noted);
+                              wait();
+                            });
   }
 
-  void dispatch(int signo) {
-    switch (signo) {
+  bool accepted(const Noted& signal) const {
+    if (actions.only_from == 0 || signal.sender == actions.only_from ||
+        signal.sender == ::getpid()) {
+      return true;
+    }
+    Log::warning("ignored " + signal_text(signal.signal) + " from process " +
+                 std::to_string(signal.sender) +
+                 ": this worker takes signals from its supervisor only (process " +
+                 std::to_string(actions.only_from) + "), which passes on what it gets");
+    return false;
+  }
+
+  void dispatch(const Noted& signal) {
+    if (!accepted(signal)) return;
+    switch (signal.signal) {
       case SIGTERM:
       case SIGINT:
-        Log::info(signo == SIGTERM ? "received SIGTERM" : "received SIGINT");
+        Log::info(signal.signal == SIGTERM ? "received SIGTERM" : "received SIGINT");
         if (actions.stop) actions.stop();
         break;
       case SIGTSTP:
@@ -51,19 +110,17 @@ struct SignalHandler::Impl {
   }
 };
 
-SignalHandler::SignalHandler(boost::asio::io_context& io, SignalActions actions)
-    : impl_(std::make_unique<Impl>(io, std::move(actions))) {
+SignalHandler::SignalHandler(boost::asio::io_context& io, SignalActions actions) {
+  catch_signals();
+  impl_ = std::make_unique<Impl>(io, std::move(actions));
   impl_->wait();
 }
 
 SignalHandler::~SignalHandler() = default;
 
 void SignalHandler::close() {
-  // Only stop waiting: the signals stay caught (and ignored) until the process exits. clear()
-  // would restore their default actions while the last END is still being sent, and a TSTP
-  // then would stop the process, a TERM kill it.
   boost::system::error_code ignored;
-  impl_->signals.cancel(ignored);
+  impl_->pipe.cancel(ignored);
 }
 
 }  // namespace factotum::service

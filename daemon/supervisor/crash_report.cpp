@@ -78,7 +78,19 @@ CrashReport describe_crash(const crash::JobTable& table, const WorkerDeath& deat
   });
   std::string culprit;
   for (const crash::JobRecord* record : records) {
-    if (record->state.load(std::memory_order_acquire) != crash::JobRecord::running ||
+    const auto state = record->state();
+    const bool crashed_here =
+        !death.unresponsive_for && record->crash_signal.load(std::memory_order_acquire) != 0;
+    if (crashed_here && culprit.empty() && state != crash::JobRecord::writing) {
+      culprit = where(*record) + ", job " + std::string(record->jid.view());
+    }
+    // FAILed by the worker's control thread already (deadline, shutdown) and answered: a
+    // second FAIL could hit the job's retry, running elsewhere by now.
+    if (state == crash::JobRecord::reported) {
+      ++report.already_reported;
+      continue;
+    }
+    if ((state != crash::JobRecord::running && state != crash::JobRecord::taken) ||
         record->jid.truncated) {
       ++report.incomplete;
       continue;
@@ -90,13 +102,12 @@ CrashReport describe_crash(const crash::JobTable& table, const WorkerDeath& deat
     const std::string ran = seconds_text(now - started);
     faktory::commands::FailArgs fail;
     fail.jid = jid;
-    if (!death.unresponsive_for && record->crash_signal.load(std::memory_order_acquire) != 0) {
+    if (crashed_here) {
       fail.errtype = "PluginCrashed";
       fail.message = "the worker process crashed with " + report.how + " in this job (" +
                      where(*record) + ", after " + ran +
                      "); factotum restarted the worker, and the job will be retried";
       fail.backtrace.push_back("in " + where(*record));
-      if (culprit.empty()) culprit = where(*record) + ", job " + jid;
     } else {
       fail.errtype = "WorkerCrashed";
       fail.message = "the worker process died (" + report.how + ") while this job ran (" +

@@ -43,9 +43,11 @@ struct CrashReport {
   std::string summary;           // one log line: how, and where if known
   std::vector<CrashFail> fails;  // the job whose thread crashed first
   std::optional<LoadCrash> load_crash;
-  // Records the worker died while writing (its jid is not complete): these jobs stay reserved
+  // Records the worker died while writing, or whose jid did not fit: these jobs stay reserved
   // until their reservation expires.
   std::size_t incomplete = 0;
+  // Jobs the worker's control thread had FAILed already (their functions still ran).
+  std::size_t already_reported = 0;
 };
 
 // `now` is CLOCK_MONOTONIC (std::chrono::steady_clock), the clock the records use.

@@ -23,11 +23,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 namespace factotum::supervisor {
 
@@ -50,11 +52,16 @@ constexpr milliseconds kMaxRestartDelay = 30s;
 constexpr auto kStableRun = 60s;
 constexpr auto kCrashLoopWindow = 60s;
 constexpr std::size_t kCrashLoopCrashes = 5;
-// How long the FAILs of a dead worker's jobs are retried while the server is unreachable.
-constexpr auto kFailDeadline = 15s;
+// How long the FAILs of a dead worker's jobs are tried while the server is unreachable or
+// slow (each attempt bounded by a 2 s timeout). systemd's watchdog is answered meanwhile.
+constexpr auto kFailDeadline = 10s;
+constexpr milliseconds kFailTimeout = 2000ms;
 // A worker killed for not answering its watchdog (SIGABRT, for a core dump) that has not died
 // after this long is killed for good.
-constexpr auto kKillGrace = 5s;
+constexpr auto kKillGrace = 20s;
+// With a watchdog: a (re)started worker that is not ready after this long is taken for hung
+// in a plugin's init (systemd's own default start timeout).
+constexpr auto kStartLimit = 90s;
 
 // TERM/INT stop, TSTP quiet, TTIN dump, HUP reload: forwarded; CHLD: the worker ended.
 constexpr int kHandledSignals[] = {SIGTERM, SIGINT, SIGTSTP, SIGTTIN, SIGHUP, SIGCHLD};
@@ -91,6 +98,8 @@ class Supervisor {
   Supervisor& operator=(const Supervisor&) = delete;
 
   int run() {
+    // Orphans of a dead worker come to the supervisor, which stops them (kill_orphans).
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
     sigset_t handled;
     ::sigemptyset(&handled);
     for (const int signal : kHandledSignals) ::sigaddset(&handled, signal);
@@ -107,7 +116,7 @@ class Supervisor {
         worker_relay_fd_ = pair[1];
       }
     }
-    if (!start_worker()) return kExitSoftware;
+    if (!start_worker()) return kExitSoftware;  // nothing runs yet: fail the start
     for (;;) {
       pollfd fds[2] = {{signal_fd_, POLLIN, 0}, {relay_fd_, POLLIN, 0}};
       const nfds_t count = relay_fd_ >= 0 ? 2 : 1;
@@ -134,12 +143,13 @@ class Supervisor {
     const pid_t child = ::fork();
     if (child < 0) {
       Log::error(std::string("cannot start the worker process: ") + std::strerror(errno));
-      return false;
+      return false;  // the caller retries after a back-off
     }
     if (child == 0) run_child(parent);
     worker_ = child;
     worker_started_ = Clock::now();
     worker_ready_ = false;
+    worker_stopping_ = false;
     last_ping_ = worker_started_;
     Log::debug("worker process started", {{"pid", std::to_string(child)}});
     // Quiet is for good (as on the server): a worker started after a TSTP is quiet too. The
@@ -193,6 +203,7 @@ class Supervisor {
       return kExitOk;
     }
     const auto now = Clock::now();
+    if (table_.was_started()) ever_ready_ = true;
     const CrashReport report = describe_crash(table_, {status, unresponsive}, now);
     Log::error(report.summary, {{"jobs_in_flight", std::to_string(report.fails.size())}});
     fail_jobs(report);
@@ -203,7 +214,9 @@ class Supervisor {
     }
     if (report.load_crash) {
       const std::string file = report.load_crash->file.string();
-      if (config_.plugins.fatal_errors) {
+      // At start, plugins.fatal_errors stops the service; once a worker has been ready,
+      // a crash at load (a reload) quarantines the file as without it: the service stays up.
+      if (config_.plugins.fatal_errors && !ever_ready_) {
         Log::error("plugin " + file + " crashed the worker while loading (" + report.how +
                    "); plugins.fatal_errors is set: stopping");
         return kExitConfig;
@@ -212,9 +225,25 @@ class Supervisor {
       Log::error("plugin " + file + " crashed the worker while loading (" + report.how +
                  "); it is quarantined: workers start without it until the file changes");
     }
+    kill_orphans(SIGTERM);
     if (stopping_) return kExitSoftware;
     schedule_restart(now, report.how);
     return std::nullopt;
+  }
+
+  // Processes the dead worker left behind (commands a plugin started, e.g. the shell plugin's)
+  // were re-parented to the supervisor (a subreaper): their jobs are being retried, so they
+  // are stopped, as systemd would stop them with the service. TERM now, KILL before the next
+  // worker starts.
+  void kill_orphans(int signal) {
+    for (const pid_t orphan : children()) ::kill(orphan, signal);
+  }
+
+  static std::vector<pid_t> children() {
+    std::vector<pid_t> pids;
+    std::ifstream in("/proc/self/task/" + std::to_string(::getpid()) + "/children");
+    for (pid_t pid = 0; in >> pid;) pids.push_back(pid);
+    return pids;
   }
 
   void schedule_restart(Clock::time_point now, const std::string& how) {
@@ -222,14 +251,16 @@ class Supervisor {
     crashes_.push_back(now);
     while (!crashes_.empty() && now - crashes_.front() > kCrashLoopWindow) crashes_.pop_front();
     const std::string in = duration_text(delay_);
-    if (crashes_.size() >= kCrashLoopCrashes) {
+    const bool loop = crashes_.size() >= kCrashLoopCrashes;
+    if (loop) {
       Log::error("CRASH LOOP: the worker died " + std::to_string(crashes_.size()) +
                      " times within a minute; restarting it with a growing delay",
                  {{"next_restart_in", in}});
     } else {
       Log::warning("restarting the worker", {{"in", in}});
     }
-    systemd_.send("STATUS=the worker died (" + how + "); restarting it in " + in);
+    systemd_.send(std::string("STATUS=") + (loop ? "CRASH LOOP: " : "") + "the worker died (" +
+                  how + "); restarting it in " + in);
     restart_at_ = now + delay_;
     delay_ = std::min(delay_ * 2, kMaxRestartDelay);
   }
@@ -247,23 +278,22 @@ class Supervisor {
       return;
     }
     options.identity = faktory::Identity{};  // a producer connection: it registers no worker
+    options.connect_timeout = kFailTimeout;
+    options.command_timeout = kFailTimeout;
     faktory::BlockingClient client(std::move(options));
     const auto give_up_at = Clock::now() + kFailDeadline;
     milliseconds pause = 250ms;
     std::size_t next = 0;
-    while (next < report.fails.size()) {
+    while (next < report.fails.size() && Clock::now() < give_up_at) {
+      ping_systemd(Clock::now());
       const CrashFail& job = report.fails[next];
       if (!client.is_connected()) {
         auto connected = client.connect();
         if (!connected) {
-          if (Clock::now() + pause >= give_up_at) {
-            Log::error("cannot reach the Faktory server to FAIL the dead worker's jobs",
+          Log::warning("cannot reach the Faktory server to FAIL the dead worker's jobs",
                        {{"error", connected.error().what()}});
-            break;
-          }
           std::this_thread::sleep_for(pause);  // signals wait in the signalfd meanwhile
-          ping_systemd(Clock::now());
-          pause = std::min(pause * 2, milliseconds(4000));
+          pause = std::min(pause * 2, milliseconds(2000));
           continue;
         }
       }
@@ -274,8 +304,7 @@ class Supervisor {
             {{"jid", job.fail.jid}, {"jobtype", job.jobtype}, {"errtype", job.fail.errtype}});
         ++next;
       } else if (client.is_connected()) {
-        // E.g. "Job not found": it was reported already (a job the control thread FAILed
-        // when its deadline passed, whose function was still running).
+        // E.g. "Job not found": its reservation had expired.
         Log::info("the server no longer holds a job of the dead worker",
                   {{"jid", job.fail.jid}, {"error", sent.error().what()}});
         ++next;
@@ -367,7 +396,9 @@ class Supervisor {
       const auto n = ::recv(relay_fd_, buffer, sizeof(buffer), MSG_DONTWAIT);
       if (n <= 0) return;
       const std::string_view message(buffer, static_cast<std::size_t>(n));
-      if (has_line(message, "READY=1")) worker_ready_ = true;
+      if (has_line(message, "READY=1")) worker_ready_ = ever_ready_ = true;
+      // A worker that stops (on its own too: the server's "terminate") stops pinging.
+      if (has_line(message, "STOPPING=1")) worker_stopping_ = true;
       if (has_line(message, "READY=1") || has_line(message, "WATCHDOG=1")) {
         last_ping_ = Clock::now();
       }
@@ -389,7 +420,14 @@ class Supervisor {
   }
 
   bool worker_watched() const noexcept {
-    return worker_ != 0 && worker_ready_ && !stopping_ && !kill_at_;
+    return worker_ != 0 && !stopping_ && !worker_stopping_ && !kill_at_;
+  }
+
+  // When the watched worker is taken for hung: no ping for the silence limit once ready, or
+  // not ready within the start limit.
+  Clock::time_point hung_at(milliseconds timeout) const {
+    return worker_ready_ ? last_ping_ + worker_silence_limit(timeout)
+                         : worker_started_ + kStartLimit;
   }
 
   void ping_systemd(Clock::time_point now) {
@@ -402,7 +440,8 @@ class Supervisor {
   std::optional<int> on_time(Clock::time_point now) {
     if (restart_at_ && now >= *restart_at_) {
       restart_at_.reset();
-      if (!start_worker()) return kExitSoftware;
+      kill_orphans(SIGKILL);
+      if (!start_worker()) schedule_restart(now, "it could not be started");
     }
     if (kill_at_ && now >= *kill_at_ && worker_ != 0) {
       ::kill(worker_, SIGKILL);
@@ -410,13 +449,15 @@ class Supervisor {
     }
     const auto timeout = watchdog();
     if (!timeout) return std::nullopt;
-    if (worker_watched()) {
+    if (worker_watched() && now >= hung_at(*timeout)) {
       const auto silent = std::chrono::duration_cast<milliseconds>(now - last_ping_);
-      if (silent >= worker_silence_limit(*timeout)) {
-        Log::error("the worker stopped responding; killing it",
+      {
+        Log::error(worker_ready_ ? "the worker stopped responding; killing it"
+                                 : "the worker did not get ready in time; killing it",
                    {{"silent_for", duration_text(silent)}, {"pid", std::to_string(worker_)}});
         unresponsive_ = silent;
         ::kill(worker_, SIGABRT);  // a core dump shows where it hung
+        ::kill(worker_, SIGCONT);  // (a stopped process would hold the SIGABRT back)
         kill_at_ = now + kKillGrace;
       }
     }
@@ -431,7 +472,7 @@ class Supervisor {
     if (kill_at_) next = std::min(next, *kill_at_);
     if (const auto timeout = watchdog()) {
       next = std::min(next, next_own_ping_);
-      if (worker_watched()) next = std::min(next, last_ping_ + worker_silence_limit(*timeout));
+      if (worker_watched()) next = std::min(next, hung_at(*timeout));
     }
     if (next == Clock::time_point::max()) return -1;
     const auto wait = std::chrono::ceil<milliseconds>(next - now).count();
@@ -452,6 +493,8 @@ class Supervisor {
   pid_t worker_ = 0;  // 0: none running
   Clock::time_point worker_started_{};
   bool worker_ready_ = false;
+  bool worker_stopping_ = false;  // it said STOPPING=1
+  bool ever_ready_ = false;       // a worker has started (the service's start is over)
   Clock::time_point last_ping_{};
   Clock::time_point next_own_ping_{};
   std::optional<Clock::time_point> kill_at_;  // SIGKILL for a worker that ignored SIGABRT

@@ -25,6 +25,7 @@ struct ControlReports::Impl : std::enable_shared_from_this<Impl> {
     std::string jobtype;
     Clock::time_point give_up_at;
     std::shared_ptr<const faktory::ClientOptions> origin;  // never null once queued
+    std::function<void()> on_answered;
   };
 
   asio::io_context& io;
@@ -96,10 +97,14 @@ struct ControlReports::Impl : std::enable_shared_from_this<Impl> {
     for (;;) {
       if (client && client->is_connected()) {
         auto sent = co_await client->fail(pending.failure);
-        if (sent) co_return;
+        if (sent) {
+          if (pending.on_answered) pending.on_answered();
+          co_return;
+        }
         if (client->is_connected()) {
           // E.g. "Job not found": its reservation expired already; resending cannot help.
           Log::warning("the server refused FAIL", {{"jid", jid}, {"error", sent.error().what()}});
+          if (pending.on_answered) pending.on_answered();
           co_return;
         }
         context.status.failed(sent.error().what(), connected_since);
@@ -126,9 +131,11 @@ ControlReports::~ControlReports() {
 
 void ControlReports::fail(faktory::commands::FailArgs failure, std::string jobtype,
                           Clock::time_point give_up_at,
-                          std::shared_ptr<const faktory::ClientOptions> origin) {
+                          std::shared_ptr<const faktory::ClientOptions> origin,
+                          std::function<void()> on_answered) {
   if (!origin) origin = impl_->context.settings.current()->connection;
-  impl_->queue.push_back({std::move(failure), std::move(jobtype), give_up_at, std::move(origin)});
+  impl_->queue.push_back({std::move(failure), std::move(jobtype), give_up_at, std::move(origin),
+                          std::move(on_answered)});
   if (impl_->sending) return;
   impl_->sending = true;
   spawn(impl_->io, impl_->drain(), "reporter of the control thread");

@@ -34,8 +34,11 @@ class ControlReports {
   // expires, and the log says so).
   // `origin`: the connection settings of the server the job came from (null: the current
   // ones); a reload may have moved the worker to another server since.
+  // `on_answered`: called once the server has answered the FAIL (+OK, or an error such as
+  // "Job not found": either way it no longer holds the job for this worker).
   void fail(faktory::commands::FailArgs failure, std::string jobtype, Clock::time_point give_up_at,
-            std::shared_ptr<const faktory::ClientOptions> origin = nullptr);
+            std::shared_ptr<const faktory::ClientOptions> origin = nullptr,
+            std::function<void()> on_answered = {});
   // Shutdown stops waiting: every FAIL still queued is given up at `by` at the latest.
   void hurry(Clock::time_point by);
   // Nothing queued or being sent.

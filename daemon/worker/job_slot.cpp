@@ -1,10 +1,13 @@
 #include "worker/job_slot.hpp"
 
+#include "crash/job_record.hpp"
+
 namespace factotum::worker {
 
 bool JobSlot::begin(std::string_view jid, std::string_view jobtype, Clock::time_point started,
                     Clock::time_point deadline, Clock::time_point reservation_expiry,
-                    const std::shared_ptr<const faktory::ClientOptions>& origin) {
+                    const std::shared_ptr<const faktory::ClientOptions>& origin,
+                    crash::JobRecord* record) {
   std::lock_guard lock(mutex_);
   if (closed_) return false;
   // assign() reuses the strings' buffers: no allocation per job once they have grown.
@@ -14,6 +17,8 @@ bool JobSlot::begin(std::string_view jid, std::string_view jobtype, Clock::time_
   job_.deadline = deadline;
   job_.reservation_expiry = reservation_expiry;
   if (job_.origin != origin) job_.origin = origin;  // (no reference count traffic per job)
+  job_.record = record;
+  job_.record_word = 0;
   cancelled_.store(false, std::memory_order_relaxed);
   state_ = State::running;
   return true;
@@ -30,6 +35,7 @@ std::optional<JobSlot::View> JobSlot::take_over_locked() {
   if (state_ != State::running) return std::nullopt;
   state_ = State::taken;
   cancelled_.store(true, std::memory_order_release);
+  if (job_.record != nullptr) job_.record_word = job_.record->take_over();
   View view = job_;
   view.taken = true;
   return view;

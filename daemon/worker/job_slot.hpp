@@ -10,11 +10,16 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+
+namespace factotum::crash {
+struct JobRecord;
+}
 
 namespace factotum::worker {
 
@@ -33,13 +38,19 @@ class JobSlot {
     // The connection settings of the server the job came from (a reload may have moved the
     // worker to another one since): its FAIL goes there.
     std::shared_ptr<const faktory::ClientOptions> origin;
+    // Its crash-table record (supervised worker) and, once taken over, the word that names
+    // the job in it (JobRecord::take_over): the control thread marks it reported once the
+    // server answered its FAIL, so that a supervisor never FAILs it a second time.
+    crash::JobRecord* record = nullptr;
+    std::uint64_t record_word = 0;
   };
 
   // Processor thread: the job is about to run. False when shutdown has closed the slot: the
   // job must then be FAILed without running plugin code.
   bool begin(std::string_view jid, std::string_view jobtype, Clock::time_point started,
              Clock::time_point deadline, Clock::time_point reservation_expiry,
-             const std::shared_ptr<const faktory::ClientOptions>& origin = nullptr);
+             const std::shared_ptr<const faktory::ClientOptions>& origin = nullptr,
+             crash::JobRecord* record = nullptr);
   // Processor thread: the job function returned. True when the processor reports the job;
   // false when the control thread took it over (its result is then dropped).
   bool end();

@@ -246,11 +246,15 @@ std::optional<Processor::Report> Processor::run_job(std::string payload) {
   if (!parsed) return invalid_job(payload, parsed.error().message);
   const faktory::Job& job = *parsed;
   const auto started = Clock::now();
+  // From here until it is reported, a supervisor FAILs the job should this process die.
+  if (record_ != nullptr) {
+    record_->begin(job.jid, job.jobtype, started.time_since_epoch().count());
+  }
   Report report{job.jid, job.jobtype, std::nullopt, started + reservation_of(job)};
   const auto deadline = deadline_for(*settings_, job.jobtype, started, report.reservation_expiry);
 
-  if (!slot_.begin(job.jid, job.jobtype, started, deadline, report.reservation_expiry,
-                   connection_)) {
+  if (!slot_.begin(job.jid, job.jobtype, started, deadline, report.reservation_expiry, connection_,
+                   record_)) {
     // The FETCH was answered after shutdown gave up on the jobs in flight: FAIL the job now so
     // it is retried at once, without running any plugin code.
     Log::warning("a job arrived after the shutdown deadline; FAILing it without running it",
@@ -264,9 +268,6 @@ std::optional<Processor::Report> Processor::run_job(std::string payload) {
     return report;
   }
   deadlines_.job_started(deadline);
-  if (record_ != nullptr) {
-    record_->begin(job.jid, job.jobtype, started.time_since_epoch().count());
-  }
   if (Log::enabled(service::LogLevel::debug)) {
     // The plugin lookup takes the registry's lock: only for someone who reads it.
     Log::debug("job started", {{"jid", job.jid},
@@ -331,6 +332,9 @@ std::optional<Processor::Report> Processor::invalid_job(const std::string& paylo
   Log::warning(
       "the server sent a job that cannot be run; FAILing it as InvalidJob",
       {{"jid", salvaged->jid}, {"jobtype", salvaged->jobtype}, {"error", salvaged->problem}});
+  if (record_ != nullptr) {
+    record_->begin(salvaged->jid, salvaged->jobtype, Clock::now().time_since_epoch().count());
+  }
   // Its reserve_for is unknown: assume the shortest reservation the server grants (60 s).
   return Report{salvaged->jid, salvaged->jobtype,
                 faktory::commands::FailArgs{salvaged->jid, "InvalidJob", salvaged->problem, {}},

@@ -1,5 +1,7 @@
 #include "worker/worker.hpp"
 
+#include "crash/job_record.hpp"
+
 #include "service/log.hpp"
 #include "worker/control_reports.hpp"
 #include "worker/deadline_watch.hpp"
@@ -80,6 +82,14 @@ struct Worker::Impl {
   }
 
   std::shared_ptr<const WorkerSettings> settings() const { return context.settings.current(); }
+
+  // Once the control thread's FAIL of a taken-over job is answered, its crash-table record
+  // says so: a supervisor must not FAIL it again should the worker die before its function
+  // returns.
+  static std::function<void()> answered_in_crash_table(const JobSlot::View& job) {
+    if (job.record == nullptr || job.record_word == 0) return {};
+    return [record = job.record, word = job.record_word] { record->reported_by_control(word); };
+  }
 
   std::size_t jobs_in_flight() const {
     return static_cast<std::size_t>(std::count_if(
@@ -251,7 +261,7 @@ struct Worker::Impl {
              "JobTimeout",
              "the job ran past its deadline of " + millis_text(job->deadline - job->started),
              {}},
-            job->jobtype, job->reservation_expiry, job->origin);
+            job->jobtype, job->reservation_expiry, job->origin, answered_in_crash_table(*job));
       } else if (auto running = p->slot().current(); running && !running->taken) {
         next = std::min(next, running->deadline);
       }
@@ -324,7 +334,7 @@ struct Worker::Impl {
                     "factotum stopped before the job finished (shutdown_timeout " + timeout + ")",
                     {}},
                    job.jobtype, std::min(job.reservation_expiry, now + kShutdownReportGrace),
-                   job.origin);
+                   job.origin, answered_in_crash_table(job));
     }
     reports.hurry(now + kShutdownReportGrace);
     maybe_finish();

@@ -295,3 +295,22 @@ TEST_CASE("a worker that stops answering the watchdog is replaced and its jobs F
   daemon.process().signal(SIGTERM);
   CHECK(daemon.process().wait_exit(kDeadline) == 0);
 }
+
+TEST_CASE("a TERM sent to both processes (pkill, systemctl kill) is taken once, not as hurry") {
+  CrashDaemon d;
+  d.daemon.start();
+  const pid_t worker = d.worker_pid();
+  auto producer = producer_for(d.server);
+  Gate gate;
+  auto running = job("gate", gate.args());
+  push_and_await_start(d.daemon, *producer, running);
+  // As `kill $(pidof factotum)` does: the worker first, then the supervisor, which passes it on.
+  ::kill(worker, SIGTERM);
+  d.daemon.process().signal(SIGTERM);
+  REQUIRE(d.daemon.wait_for_log("received SIGTERM"));
+  // One TERM: the job in flight gets shutdown_timeout (10 s) to finish; two would cancel it.
+  gate.open();
+  CHECK(d.daemon.process().wait_exit(kDeadline) == 0);
+  CHECK(d.server.ack_count(running.jid) == 1);
+  CHECK(d.server.fail_count(running.jid) == 0);
+}

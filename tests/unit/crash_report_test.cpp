@@ -117,12 +117,41 @@ TEST_CASE("a record the worker died writing is counted, never FAILed with half a
   const auto now = Clock::now();
   crash::JobRecord* record = table.acquire();
   record->begin("complete", "resize", monotonic(now));
-  record->state = crash::JobRecord::writing;  // as if the process died inside begin()
+  // As if the process died inside begin().
+  record->word = (record->word.load() & ~std::uint64_t{0xff}) | crash::JobRecord::writing;
   crash::JobRecord* long_jid = table.acquire();
   long_jid->begin(std::string(300, 'j'), "resize", monotonic(now));  // cut: unusable
   const auto report = supervisor::describe_crash(table, {killed_by(SIGKILL), {}}, now);
   CHECK(report.fails.empty());
   CHECK(report.incomplete == 2);
+}
+
+TEST_CASE("a job the control thread took over is FAILed again only if its FAIL went unanswered") {
+  crash::JobTable table;
+  const auto now = Clock::now();
+  crash::JobRecord* answered = running(table, "answered", now);
+  crash::JobRecord* pending = running(table, "pending", now);
+  const auto answered_word = answered->take_over();
+  REQUIRE(answered_word != 0);
+  answered->reported_by_control(answered_word);
+  REQUIRE(pending->take_over() != 0);  // its JobTimeout FAIL was still being sent
+  crash_on(table, answered, SIGSEGV);  // the timed-out function crashed later on
+  const auto report = supervisor::describe_crash(table, {killed_by(SIGSEGV), {}}, now);
+  REQUIRE(report.fails.size() == 1);
+  CHECK(report.fails[0].fail.jid == "pending");
+  CHECK(report.fails[0].fail.errtype == "WorkerCrashed");
+  CHECK(report.already_reported == 1);
+  // The crash is still told where it happened.
+  CHECK(report.summary.find("job answered") != std::string::npos);
+
+  // A stale answer for a job the processor has finished never touches its next job.
+  pending->end();
+  pending->begin("next", "resize", monotonic(now));
+  const auto stale = answered_word;
+  answered->end();
+  answered->begin("later", "resize", monotonic(now));
+  answered->reported_by_control(stale);
+  CHECK(answered->state() == crash::JobRecord::running);
 }
 
 TEST_CASE("a crash on the loading thread names the plugin file to quarantine") {
