@@ -456,8 +456,9 @@ class Supervisor {
                                  : "the worker did not get ready in time; killing it",
                    {{"silent_for", duration_text(silent)}, {"pid", std::to_string(worker_)}});
         unresponsive_ = silent;
-        ::kill(worker_, SIGABRT);  // a core dump shows where it hung
-        ::kill(worker_, SIGCONT);  // (a stopped process would hold the SIGABRT back)
+        // A core dump shows where it hung. (A stopped process holds the SIGABRT back until
+        // the SIGKILL below: continuing it would let its threads send FETCHes first.)
+        ::kill(worker_, SIGABRT);
         kill_at_ = now + kKillGrace;
       }
     }
