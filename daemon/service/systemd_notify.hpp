@@ -24,7 +24,7 @@ class SystemdNotify {
   // do not inherit them. Call once at start, before any thread exists (unsetenv).
   static SystemdNotify from_environment();
   // Over a connected datagram socket (taking it over) instead: a supervised worker's
-  // notifications go to its supervisor, which relays them (supervisor/notify_relay.hpp).
+  // notifications go to its supervisor, which relays them (supervisor/supervisor.hpp).
   static SystemdNotify over_socket(int fd, std::optional<std::chrono::microseconds> watchdog);
   SystemdNotify() = default;
   ~SystemdNotify();

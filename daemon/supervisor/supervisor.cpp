@@ -209,8 +209,8 @@ class Supervisor {
     fail_jobs(report);
     if (report.incomplete > 0) {
       Log::error(std::to_string(report.incomplete) +
-                 " job(s) had just been fetched when the worker died and cannot be FAILed; "
-                 "the server retries them when their reservation expires");
+                 " job(s) cannot be FAILed (fetched in the instant the worker died, or a jid "
+                 "too long to record); the server retries them when their reservation expires");
     }
     if (report.load_crash) {
       const std::string file = report.load_crash->file.string();

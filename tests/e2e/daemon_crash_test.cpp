@@ -158,6 +158,30 @@ TEST_CASE("a job that crashes the worker is FAILed PluginCrashed, the others Wor
   CHECK(d.daemon.process().wait_exit(kDeadline) == 0);
 }
 
+TEST_CASE("a job FAILed at its deadline is not FAILed again when the worker crashes later") {
+  SKIP_UNDER_SANITIZER();
+  CrashDaemon d(2, "");
+  edit_config(d.daemon, "logging:", "jobtypes:\n  stubborn:\n    timeout: 500ms\nlogging:");
+  install("crash_jobs.so", d.plugins, "crash_jobs.so");
+  d.daemon.start();
+  auto producer = producer_for(d.server);
+  // Its function ignores the cancellation and runs on after the control thread's JobTimeout.
+  const auto stubborn = job("stubborn", {600000});
+  push_and_await_start(d.daemon, *producer, stubborn);
+  REQUIRE(wait_failed(d.server, {stubborn.jid}));
+  CHECK(failure_of(d.server, stubborn.jid)->errtype == "JobTimeout");
+
+  auto crashing = job("segfault");
+  REQUIRE(producer->push(crashing));
+  REQUIRE(wait_failed(d.server, {crashing.jid}));
+  CHECK(failure_of(d.server, crashing.jid)->errtype == "PluginCrashed");
+  // The worker is gone; its timed-out job was FAILed once, by the worker itself: a second FAIL
+  // would reach the job's retry, which another worker may be running by then.
+  d.daemon.process().signal(SIGTERM);
+  CHECK(d.daemon.process().wait_exit(kDeadline) == 0);
+  CHECK(d.server.fail_count(stubborn.jid) == 1);
+}
+
 TEST_CASE("a plugin that crashes while loading is quarantined and the others load") {
   SKIP_UNDER_SANITIZER();
   const auto variant =
