@@ -268,7 +268,7 @@ int run_daemon(const CommandLine& cli, factotum::supervisor::WorkerLaunch* launc
              worker.stop();
            },
            [&] { worker.quiet(); }, [&] { worker.dump_state(); }, [&] { reloader.request(); },
-           launch != nullptr ? supervisor_pid : 0});
+           supervisor_pid});
   worker.set_on_stopping([&] {
     reloader.close();
     // The FETCHes already sent (2 s), then the FAILs and END: the unit's own margin.

@@ -8,6 +8,7 @@
 #include "service/systemd_notify.hpp"
 #include "supervisor/crash_report.hpp"
 #include "supervisor/quarantine.hpp"
+#include "worker/backoff.hpp"
 #include "worker/duration_text.hpp"
 
 #include <poll.h>
@@ -65,10 +66,6 @@ constexpr auto kStartLimit = 90s;
 
 // TERM/INT stop, TSTP quiet, TTIN dump, HUP reload: forwarded; CHLD: the worker ended.
 constexpr int kHandledSignals[] = {SIGTERM, SIGINT, SIGTSTP, SIGTTIN, SIGHUP, SIGCHLD};
-
-std::string duration_text(milliseconds duration) {
-  return worker::millis_text(duration);
-}
 
 bool has_line(std::string_view message, std::string_view line) {
   while (!message.empty()) {
@@ -172,8 +169,9 @@ class Supervisor {
                                               worker_relay_fd_, systemd_.watchdog_timeout())
                                         : service::SystemdNotify{};
     systemd_ = service::SystemdNotify{};  // the supervisor's socket is not the worker's
-    // TERM and INT end a worker still loading its plugins, as they end an unsupervised start;
-    // TSTP, TTIN and HUP would stop or kill it: they wait until its handler is in place.
+    // Until the worker catches its signals (run_daemon, before any plugin code runs), TERM and
+    // INT end it as they end any process; TSTP, TTIN and HUP would stop or kill it: they wait,
+    // blocked.
     sigset_t mask = original_mask_;
     for (const int signal : {SIGTSTP, SIGTTIN, SIGHUP}) ::sigaddset(&mask, signal);
     ::sigprocmask(SIG_SETMASK, &mask, nullptr);
@@ -203,7 +201,8 @@ class Supervisor {
       return kExitOk;
     }
     const auto now = Clock::now();
-    if (table_.was_started()) ever_ready_ = true;
+    // (Told by the table, not by READY=1: that is relayed only under systemd.)
+    if (table_.was_started()) ever_started_ = true;
     const CrashReport report = describe_crash(table_, {status, unresponsive}, now);
     Log::error(report.summary, {{"jobs_in_flight", std::to_string(report.fails.size())}});
     fail_jobs(report);
@@ -214,9 +213,9 @@ class Supervisor {
     }
     if (report.load_crash) {
       const std::string file = report.load_crash->file.string();
-      // At start, plugins.fatal_errors stops the service; once a worker has been ready,
+      // At start, plugins.fatal_errors stops the service; once a worker has started,
       // a crash at load (a reload) quarantines the file as without it: the service stays up.
-      if (config_.plugins.fatal_errors && !ever_ready_) {
+      if (config_.plugins.fatal_errors && !ever_started_) {
         Log::error("plugin " + file + " crashed the worker while loading (" + report.how +
                    "); plugins.fatal_errors is set: stopping");
         return kExitConfig;
@@ -250,7 +249,7 @@ class Supervisor {
     if (now - worker_started_ >= kStableRun) delay_ = kFirstRestartDelay;
     crashes_.push_back(now);
     while (!crashes_.empty() && now - crashes_.front() > kCrashLoopWindow) crashes_.pop_front();
-    const std::string in = duration_text(delay_);
+    const std::string in = worker::millis_text(delay_);
     const bool loop = crashes_.size() >= kCrashLoopCrashes;
     if (loop) {
       Log::error("CRASH LOOP: the worker died " + std::to_string(crashes_.size()) +
@@ -282,7 +281,7 @@ class Supervisor {
     options.command_timeout = kFailTimeout;
     faktory::BlockingClient client(std::move(options));
     const auto give_up_at = Clock::now() + kFailDeadline;
-    milliseconds pause = 250ms;
+    worker::Backoff backoff(static_cast<std::uint64_t>(::getpid()), 250ms, 2000ms);
     std::size_t next = 0;
     while (next < report.fails.size() && Clock::now() < give_up_at) {
       ping_systemd(Clock::now());
@@ -292,8 +291,7 @@ class Supervisor {
         if (!connected) {
           Log::warning("cannot reach the Faktory server to FAIL the dead worker's jobs",
                        {{"error", connected.error().what()}});
-          std::this_thread::sleep_for(pause);  // signals wait in the signalfd meanwhile
-          pause = std::min(pause * 2, milliseconds(2000));
+          std::this_thread::sleep_for(backoff.next());  // signals wait in the signalfd
           continue;
         }
       }
@@ -396,12 +394,11 @@ class Supervisor {
       const auto n = ::recv(relay_fd_, buffer, sizeof(buffer), MSG_DONTWAIT);
       if (n <= 0) return;
       const std::string_view message(buffer, static_cast<std::size_t>(n));
-      if (has_line(message, "READY=1")) worker_ready_ = ever_ready_ = true;
+      const bool ready = has_line(message, "READY=1");
+      if (ready) worker_ready_ = true;
       // A worker that stops (on its own too: the server's "terminate") stops pinging.
       if (has_line(message, "STOPPING=1")) worker_stopping_ = true;
-      if (has_line(message, "READY=1") || has_line(message, "WATCHDOG=1")) {
-        last_ping_ = Clock::now();
-      }
+      if (ready || has_line(message, "WATCHDOG=1")) last_ping_ = Clock::now();
       if (message != "WATCHDOG=1") systemd_.send(message);
     }
   }
@@ -451,16 +448,14 @@ class Supervisor {
     if (!timeout) return std::nullopt;
     if (worker_watched() && now >= hung_at(*timeout)) {
       const auto silent = std::chrono::duration_cast<milliseconds>(now - last_ping_);
-      {
-        Log::error(worker_ready_ ? "the worker stopped responding; killing it"
-                                 : "the worker did not get ready in time; killing it",
-                   {{"silent_for", duration_text(silent)}, {"pid", std::to_string(worker_)}});
-        unresponsive_ = silent;
-        // A core dump shows where it hung. (A stopped process holds the SIGABRT back until
-        // the SIGKILL below: continuing it would let its threads send FETCHes first.)
-        ::kill(worker_, SIGABRT);
-        kill_at_ = now + kKillGrace;
-      }
+      Log::error(worker_ready_ ? "the worker stopped responding; killing it"
+                               : "the worker did not get ready in time; killing it",
+                 {{"silent_for", worker::millis_text(silent)}, {"pid", std::to_string(worker_)}});
+      unresponsive_ = silent;
+      // A core dump shows where it hung. (A stopped process holds the SIGABRT back until the
+      // SIGKILL below: continuing it would let its threads send FETCHes first.)
+      ::kill(worker_, SIGABRT);
+      kill_at_ = now + kKillGrace;
     }
     ping_systemd(now);
     return std::nullopt;
@@ -495,7 +490,7 @@ class Supervisor {
   Clock::time_point worker_started_{};
   bool worker_ready_ = false;
   bool worker_stopping_ = false;  // it said STOPPING=1
-  bool ever_ready_ = false;       // a worker has started (the service's start is over)
+  bool ever_started_ = false;     // a worker has started (the service's start is over)
   Clock::time_point last_ping_{};
   Clock::time_point next_own_ping_{};
   std::optional<Clock::time_point> kill_at_;  // SIGKILL for a worker that ignored SIGABRT

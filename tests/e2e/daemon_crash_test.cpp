@@ -19,8 +19,6 @@ using namespace factotum::testing;
 
 namespace {
 
-const fs::path kVariants = FACTOTUM_BINARY_DIR "/tests/e2e-plugin-variants";
-
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 // The sanitizers handle a crash themselves (a report, then exit status 1 or 66) instead of
 // letting the process die of the signal, and keep the crash handler from running.
@@ -44,14 +42,6 @@ fs::path plugin_directory(const TempDir& dir) {
   fs::create_directory(plugins);
   fs::permissions(plugins, fs::perms::owner_all, fs::perm_options::replace);
   return plugins;
-}
-
-void install(const std::string& variant, const fs::path& directory, const std::string& name) {
-  const fs::path temporary = directory / ("." + name + ".tmp");
-  fs::copy_file(kVariants / variant, temporary, fs::copy_options::overwrite_existing);
-  fs::permissions(temporary, fs::perms::owner_read | fs::perms::owner_write |
-                                 fs::perms::group_read | fs::perms::others_read);
-  fs::rename(temporary, directory / name);
 }
 
 // A daemon with the e2e_jobs plugin and a plugin directory of the test's own.
@@ -113,7 +103,7 @@ TEST_CASE("a job that crashes the worker is FAILed PluginCrashed, the others Wor
   // 2 s block, is reserved for the dead connection: PROTOCOL.md §0.15, README "When a plugin
   // crashes". The job pushed after the crash below must not race that.)
   CrashDaemon d(3);
-  install("crash_jobs.so", d.plugins, "crash_jobs.so");
+  publish_variant("crash_jobs.so", d.plugins, "crash_jobs.so");
   d.daemon.start();
   const pid_t first_worker = d.worker_pid();
   auto producer = producer_for(d.server);
@@ -162,7 +152,7 @@ TEST_CASE("a job FAILed at its deadline is not FAILed again when the worker cras
   SKIP_UNDER_SANITIZER();
   CrashDaemon d(2, "");
   edit_config(d.daemon, "logging:", "jobtypes:\n  stubborn:\n    timeout: 500ms\nlogging:");
-  install("crash_jobs.so", d.plugins, "crash_jobs.so");
+  publish_variant("crash_jobs.so", d.plugins, "crash_jobs.so");
   d.daemon.start();
   auto producer = producer_for(d.server);
   // Its function ignores the cancellation and runs on after the control thread's JobTimeout.
@@ -188,7 +178,7 @@ TEST_CASE("a plugin that crashes while loading is quarantined and the others loa
       GENERATE(std::string("crash_in_init.so"), std::string("crash_in_constructor.so"));
   CAPTURE(variant);
   CrashDaemon d;
-  install(variant, d.plugins, "crashing.so");
+  publish_variant(variant, d.plugins, "crashing.so");
   d.daemon.start();  // "worker started": the second worker, without the crashing plugin
   const pid_t worker = d.worker_pid();
 
@@ -197,22 +187,20 @@ TEST_CASE("a plugin that crashes while loading is quarantined and the others loa
   REQUIRE(producer->push(ok));
   REQUIRE(wait_acked(d.server, ok.jid));
 
+  // Reloads, then runs a job of `jobtype` on the same worker (no crash at load meanwhile).
+  const auto reload_then_run = [&](const std::string& jobtype) {
+    d.daemon.process().signal(SIGHUP);
+    REQUIRE(d.daemon.wait_for_log("reload done"));
+    auto after_reload = job(jobtype);
+    REQUIRE(producer->push(after_reload));
+    REQUIRE(wait_acked(d.server, after_reload.jid));
+    CHECK(d.worker_pid() == worker);
+  };
   // A reload does not try the quarantined file again: the same worker keeps running...
-  d.daemon.process().signal(SIGHUP);
-  REQUIRE(d.daemon.wait_for_log("reload done"));
-  auto after_reload = job("ok");
-  REQUIRE(producer->push(after_reload));
-  REQUIRE(wait_acked(d.server, after_reload.jid));
-  CHECK(d.worker_pid() == worker);
-
+  reload_then_run("ok");
   // ...until the file changes: a fixed build in its place loads on the next reload.
-  install("dropin.so", d.plugins, "crashing.so");
-  d.daemon.process().signal(SIGHUP);
-  REQUIRE(d.daemon.wait_for_log("reload done"));
-  auto fixed = job("dropin");
-  REQUIRE(producer->push(fixed));
-  REQUIRE(wait_acked(d.server, fixed.jid));
-  CHECK(d.worker_pid() == worker);
+  publish_variant("dropin.so", d.plugins, "crashing.so");
+  reload_then_run("dropin");
 
   d.daemon.process().signal(SIGTERM);
   CHECK(d.daemon.process().wait_exit(kDeadline) == 0);
@@ -221,7 +209,7 @@ TEST_CASE("a plugin that crashes while loading is quarantined and the others loa
 TEST_CASE("a plugin that crashes while loading, under plugins.fatal_errors: exit 78") {
   SKIP_UNDER_SANITIZER();
   CrashDaemon d(4, "\n  fatal_errors: true");
-  install("crash_in_init.so", d.plugins, "crashing.so");
+  publish_variant("crash_in_init.so", d.plugins, "crashing.so");
   const auto run = run_factotum({"--config", d.daemon.config().string()});
   CHECK(run.exit_code == 78);
 }
@@ -229,7 +217,7 @@ TEST_CASE("a plugin that crashes while loading, under plugins.fatal_errors: exit
 TEST_CASE("TERM during a crash loop stops everything cleanly") {
   SKIP_UNDER_SANITIZER();
   CrashDaemon d(1);
-  install("crash_jobs.so", d.plugins, "crash_jobs.so");
+  publish_variant("crash_jobs.so", d.plugins, "crash_jobs.so");
   d.daemon.start();
   auto producer = producer_for(d.server);
   std::vector<std::string> jids;

@@ -220,6 +220,20 @@ inline void check_no_new_fetch(const std::vector<TestServer::CommandRecord>& log
   }
 }
 
+// Test plugin builds kept out of tests/e2e-plugins: tests copy them into a plugin directory of
+// their own.
+inline const fs::path kPluginVariants = FACTOTUM_BINARY_DIR "/tests/e2e-plugin-variants";
+
+// Publishes one of them the safe way: copy to a hidden temporary name, then rename into place.
+inline void publish_variant(const fs::path& variant, const fs::path& directory,
+                            const std::string& name) {
+  const fs::path temporary = directory / ("." + name + ".tmp");
+  fs::copy_file(kPluginVariants / variant, temporary, fs::copy_options::overwrite_existing);
+  fs::permissions(temporary, fs::perms::owner_read | fs::perms::owner_write |
+                                 fs::perms::group_read | fs::perms::others_read);
+  fs::rename(temporary, directory / name);
+}
+
 // A producer connection to push jobs with.
 inline std::unique_ptr<faktory::BlockingClient> producer_for(const TestServer& server) {
   auto client = std::make_unique<faktory::BlockingClient>(

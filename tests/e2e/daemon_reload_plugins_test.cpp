@@ -15,8 +15,6 @@ using namespace factotum::testing;
 
 namespace {
 
-const fs::path kVariants = FACTOTUM_BINARY_DIR "/tests/e2e-plugin-variants";
-
 // Which plugin build ran a job: (plugin, version) from its follow-up PUSH, if it ran.
 using Ran = std::pair<std::string, std::string>;
 std::optional<Ran> ran(const TestServer& server, const std::string& jid) {
@@ -33,15 +31,6 @@ std::optional<Ran> ran(const TestServer& server, const std::string& jid) {
 bool wait_ran(const TestServer& server, const std::string& jid) {
   return server.wait_for([&](const TestServer::Stats&) { return ran(server, jid).has_value(); },
                          kDeadline);
-}
-
-// Publishes a plugin the safe way: copy to a hidden temporary name, then rename into place.
-void publish(const fs::path& variant, const fs::path& directory, const std::string& name) {
-  const fs::path temporary = directory / ("." + name + ".tmp");
-  fs::copy_file(kVariants / variant, temporary, fs::copy_options::overwrite_existing);
-  fs::permissions(temporary, fs::perms::owner_read | fs::perms::owner_write |
-                                 fs::perms::group_read | fs::perms::others_read);
-  fs::rename(temporary, directory / name);
 }
 
 // A daemon whose only plugin directory is `plugins` (a directory of the test's own).
@@ -70,14 +59,14 @@ struct PluginDaemon {
 
 TEST_CASE("a plugin replaced by a new version: the job in flight finishes on the old code") {
   PluginDaemon d;
-  publish("versioned_v1.so", d.plugins.path, "versioned.so");
+  publish_variant("versioned_v1.so", d.plugins.path, "versioned.so");
   d.daemon.start();
   auto producer = producer_for(d.server);
   Gate gate;
   auto first = job("versioned", gate.args());
   push_and_await_start(d.daemon, *producer, first);
 
-  publish("versioned_v2.so", d.plugins.path, "versioned.so");
+  publish_variant("versioned_v2.so", d.plugins.path, "versioned.so");
   d.reload();
   auto second = job("versioned");
   REQUIRE(producer->push(second));
@@ -100,14 +89,14 @@ TEST_CASE("a plugin replaced by a new version: the job in flight finishes on the
 
 TEST_CASE("a plugin dropped into the directory runs its jobtype after a reload") {
   PluginDaemon d;
-  publish("versioned_v1.so", d.plugins.path, "versioned.so");
+  publish_variant("versioned_v1.so", d.plugins.path, "versioned.so");
   d.daemon.start();
   auto producer = producer_for(d.server);
   Gate gate;
   auto running = job("versioned", gate.args());
   push_and_await_start(d.daemon, *producer, running);
 
-  publish("dropin.so", d.plugins.path, "dropin.so");
+  publish_variant("dropin.so", d.plugins.path, "dropin.so");
   d.reload();
   auto dropped = job("dropin");
   REQUIRE(producer->push(dropped));
@@ -126,8 +115,8 @@ TEST_CASE("a plugin dropped into the directory runs its jobtype after a reload")
 
 TEST_CASE("a plugin file renamed, and one removed, in one reload") {
   PluginDaemon d;
-  publish("versioned_v1.so", d.plugins.path, "versioned.so");
-  publish("dropin.so", d.plugins.path, "dropin.so");
+  publish_variant("versioned_v1.so", d.plugins.path, "versioned.so");
+  publish_variant("dropin.so", d.plugins.path, "dropin.so");
   d.daemon.start();
   auto producer = producer_for(d.server);
   Gate gate;
@@ -163,10 +152,10 @@ TEST_CASE("a plugin file renamed, and one removed, in one reload") {
 
 TEST_CASE("plugins.watch picks up a plugin moved in, replaced and removed, without SIGHUP") {
   PluginDaemon d("\n  watch: true");
-  publish("versioned_v1.so", d.plugins.path, "versioned.so");
+  publish_variant("versioned_v1.so", d.plugins.path, "versioned.so");
   d.daemon.start();  // (the directories are watched from before "worker started")
 
-  publish("dropin.so", d.plugins.path, "dropin.so");
+  publish_variant("dropin.so", d.plugins.path, "dropin.so");
   // (The log says when the rescan loaded it; the job below shows that it did.)
   REQUIRE(d.daemon.wait_for_log("loaded plugin dropin"));
   auto producer = producer_for(d.server);
@@ -177,7 +166,7 @@ TEST_CASE("plugins.watch picks up a plugin moved in, replaced and removed, witho
   CHECK(d.server.fail_count(dropped.jid) == 0);
 
   // A new version renamed over the old file, and a removal, are picked up the same way.
-  publish("versioned_v2.so", d.plugins.path, "versioned.so");
+  publish_variant("versioned_v2.so", d.plugins.path, "versioned.so");
   REQUIRE(d.daemon.wait_for_log("replaced plugin versioned"));
   auto replaced = job("versioned");
   REQUIRE(producer->push(replaced));
@@ -197,7 +186,7 @@ TEST_CASE("plugins.watch picks up a plugin moved in, replaced and removed, witho
 
 TEST_CASE("with plugins.fatal_errors, a plugin that fails to load fails the whole reload") {
   PluginDaemon d("\n  fatal_errors: true");
-  publish("versioned_v1.so", d.plugins.path, "versioned.so");
+  publish_variant("versioned_v1.so", d.plugins.path, "versioned.so");
   d.daemon.start();
   auto producer = producer_for(d.server);
   Gate gate;
@@ -209,7 +198,7 @@ TEST_CASE("with plugins.fatal_errors, a plugin that fails to load fails the whol
   REQUIRE(producer->push(waiting));
   fs::copy_file(FACTOTUM_BINARY_DIR "/tests/abi-plugins/init_fails.so",
                 d.plugins.path / "broken.so");
-  publish("versioned_v2.so", d.plugins.path, "versioned.so");
+  publish_variant("versioned_v2.so", d.plugins.path, "versioned.so");
   edit_config(d.daemon, "queues: [default]", "queues: [default, more]");
   d.daemon.process().signal(SIGHUP);
   REQUIRE(d.daemon.wait_for_log("reload failed; still running the previous configuration"));
