@@ -23,9 +23,27 @@ constexpr int kHandled[] = {SIGTERM, SIGINT, SIGTSTP, SIGTTIN, SIGHUP};
 
 // What the raw handler notes: at most PIPE_BUF bytes, so each write is atomic.
 struct Noted {
-  int signal = 0;
+  int signal = 0;  // TERM, INT, TSTP, TTIN or HUP, also when forwarded
   pid_t sender = 0;
+  bool forwarded = false;  // by a supervisor, or its death
 };
+
+bool is_handled(int signal) noexcept {
+  for (const int handled : kHandled) {
+    if (signal == handled) return true;
+  }
+  return false;
+}
+
+// What a forwarded signal carries; 0 for none.
+int forwarded_original(int signal, const siginfo_t& info) noexcept {
+  if (info.si_code == SI_QUEUE) {
+    const int original = info.si_value.sival_int;
+    return is_handled(original) ? original : 0;
+  }
+  // PR_SET_PDEATHSIG: the kernel sends the bare signal as the supervisor dies.
+  return signal == forwarded_stop_signal() ? SIGTERM : 0;
+}
 
 // Open for the life of the process: the handler may run at any moment, on any thread.
 int g_write_fd = -1;
@@ -33,13 +51,31 @@ int g_read_fd = -1;
 
 void note_signal(int signal, siginfo_t* info, void* /*context*/) {
   const int saved = errno;
-  const Noted noted{signal, info != nullptr ? info->si_pid : 0};
+  Noted noted{signal, info != nullptr ? info->si_pid : 0, false};
+  if (signal == forwarded_stop_signal() || signal == forwarded_other_signal()) {
+    noted.signal = info != nullptr ? forwarded_original(signal, *info) : 0;
+    noted.forwarded = true;
+  }
   // Non-blocking: with nobody reading (after close()) a full pipe drops the signal.
   [[maybe_unused]] const auto written = ::write(g_write_fd, &noted, sizeof(noted));
   errno = saved;
 }
 
 }  // namespace
+
+int forwarded_stop_signal() noexcept {
+  return SIGRTMIN + 5;
+}
+int forwarded_other_signal() noexcept {
+  return SIGRTMIN + 6;
+}
+
+bool forward_signal(pid_t worker, int signal) noexcept {
+  const bool stop = signal == SIGTERM || signal == SIGINT;
+  sigval value{};
+  value.sival_int = signal;
+  return ::sigqueue(worker, stop ? forwarded_stop_signal() : forwarded_other_signal(), value) == 0;
+}
 
 void SignalHandler::catch_signals() {
   if (g_write_fd >= 0) return;
@@ -54,6 +90,8 @@ void SignalHandler::catch_signals() {
   action.sa_flags = static_cast<int>(SA_SIGINFO | SA_RESTART);
   ::sigemptyset(&action.sa_mask);
   for (const int signal : kHandled) ::sigaction(signal, &action, nullptr);
+  ::sigaction(forwarded_stop_signal(), &action, nullptr);
+  ::sigaction(forwarded_other_signal(), &action, nullptr);
 }
 
 struct SignalHandler::Impl {
@@ -74,10 +112,19 @@ struct SignalHandler::Impl {
   }
 
   bool accepted(const Noted& signal) const {
-    if (actions.only_from == 0 || signal.sender == actions.only_from ||
-        signal.sender == ::getpid()) {
-      return true;
+    if (signal.signal == 0) return false;  // a stray real-time signal
+    if (signal.forwarded) {
+      // (The death signal comes from the dying supervisor; should its pid not show, the parent
+      // has changed all the same.)
+      if (actions.only_from != 0 &&
+          (signal.sender == actions.only_from || ::getppid() != actions.only_from)) {
+        return true;
+      }
+      Log::warning("ignored a forwarded " + signal_text(signal.signal) + " from process " +
+                   std::to_string(signal.sender) + ": it is not this worker's supervisor");
+      return false;
     }
+    if (actions.only_from == 0 || signal.sender == ::getpid()) return true;
     Log::warning("ignored " + signal_text(signal.signal) + " from process " +
                  std::to_string(signal.sender) +
                  ": this worker takes signals from its supervisor only (process " +

@@ -1,9 +1,13 @@
 // Signals, handled on the control thread — a raw signal handler only notes them: TERM/INT stop
 // (a second one hurries), TSTP quiet, TTIN dumps the state, HUP reloads. The handler writes
-// each signal and its sender's pid into a pipe that the control thread reads, so a supervised
-// worker can take them only from its supervisor: `pkill factotum`, `kill $(pidof factotum)`
-// or `systemctl kill` reach both processes, and the supervisor passes each on once (a TERM
-// taken twice would mean "hurry").
+// each signal and its sender's pid into a pipe that the control thread reads.
+//
+// A supervised worker takes them from its supervisor only: `pkill factotum`,
+// `kill $(pidof factotum)` or `systemctl kill` reach both processes, and the supervisor passes
+// each on once (a TERM taken twice would mean "hurry"). It passes them on as queued real-time
+// signals carrying the original number (forward_signal), not as the signal itself: standard
+// signals do not queue, so the supervisor's TERM, arriving while the one `pkill` sent the
+// worker is still pending, would merge into it and be lost with it.
 #pragma once
 
 #include <sys/types.h>
@@ -22,16 +26,27 @@ struct SignalActions {
   std::function<void()> quiet;   // TSTP
   std::function<void()> dump;    // TTIN
   std::function<void()> reload;  // HUP
-  // Non-zero: act only on signals sent by this process (the supervisor) or by this one; others
-  // are logged and ignored.
+  // Non-zero: a supervised worker, which acts on the signals this process (its supervisor)
+  // forwards and on its death (PR_SET_PDEATHSIG with forwarded_stop_signal(): a stop). The
+  // standard signals others send it are logged and ignored.
   pid_t only_from = 0;
 };
 
+// The real-time signals a supervisor forwards with (SIGRTMIN+5 and +6: clear of the ones
+// libraries take first). Until a worker has caught its signals, the stop signal ends it as TERM
+// would; the other one must stay blocked, like TSTP, TTIN and HUP.
+int forwarded_stop_signal() noexcept;   // carries TERM or INT
+int forwarded_other_signal() noexcept;  // carries TSTP, TTIN or HUP
+
+// Passes `signal` (TERM, INT, TSTP, TTIN or HUP) on to a supervised worker. False (errno set)
+// if it could not be sent.
+bool forward_signal(pid_t worker, int signal) noexcept;
+
 class SignalHandler {
  public:
-  // Catches TERM, INT, TSTP, TTIN and HUP from now on, for the life of the process: each is
-  // kept until a SignalHandler reads it. Idempotent. Throws std::system_error if no pipe can be
-  // made.
+  // Catches TERM, INT, TSTP, TTIN and HUP (and the forwarded ones) from now on, for the life
+  // of the process: each is kept until a SignalHandler reads it. Idempotent. Throws
+  // std::system_error if no pipe can be made.
   static void catch_signals();
 
   // Calls catch_signals() and handles them on `io`.

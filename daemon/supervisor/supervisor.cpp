@@ -5,6 +5,7 @@
 #include "faktory/blocking_client.hpp"
 #include "service/log.hpp"
 #include "service/signal_text.hpp"
+#include "service/signals.hpp"
 #include "service/systemd_notify.hpp"
 #include "supervisor/crash_report.hpp"
 #include "supervisor/quarantine.hpp"
@@ -151,13 +152,13 @@ class Supervisor {
     Log::debug("worker process started", {{"pid", std::to_string(child)}});
     // Quiet is for good (as on the server): a worker started after a TSTP is quiet too. The
     // signal waits, blocked, until its handler is in place.
-    if (quiet_) ::kill(worker_, SIGTSTP);
+    if (quiet_) service::forward_signal(worker_, SIGTSTP);
     return true;
   }
 
   [[noreturn]] void run_child(pid_t parent) {
     // Should the supervisor die (even by SIGKILL), the worker stops gracefully.
-    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    ::prctl(PR_SET_PDEATHSIG, service::forwarded_stop_signal());
     if (::getppid() != parent) std::_Exit(kExitOk);  // it died before prctl
     ::prctl(PR_SET_NAME, "factotum-worker");         // ps, top, the journal's _COMM
     // A process group of its own: Ctrl-C in a terminal reaches the supervisor alone, which
@@ -169,11 +170,14 @@ class Supervisor {
                                               worker_relay_fd_, systemd_.watchdog_timeout())
                                         : service::SystemdNotify{};
     systemd_ = service::SystemdNotify{};  // the supervisor's socket is not the worker's
-    // Until the worker catches its signals (run_daemon, before any plugin code runs), TERM and
-    // INT end it as they end any process; TSTP, TTIN and HUP would stop or kill it: they wait,
-    // blocked.
+    // Until the worker catches its signals (run_daemon, before any plugin code runs), a
+    // forwarded TERM or INT ends it as TERM ends any process; the others wait, blocked: the
+    // forwarded TSTP, TTIN and HUP would kill it, and those sent to it directly are to be
+    // ignored (see service/signals.hpp), not to end it.
     sigset_t mask = original_mask_;
-    for (const int signal : {SIGTSTP, SIGTTIN, SIGHUP}) ::sigaddset(&mask, signal);
+    for (const int signal : {SIGTERM, SIGINT, SIGTSTP, SIGTTIN, SIGHUP}) ::sigaddset(&mask, signal);
+    ::sigaddset(&mask, service::forwarded_other_signal());
+    ::sigdelset(&mask, service::forwarded_stop_signal());
     ::sigprocmask(SIG_SETMASK, &mask, nullptr);
     WorkerLaunch launch{table_, notify, quarantine_, original_mask_};
     int code = kExitSoftware;
@@ -195,9 +199,9 @@ class Supervisor {
         (WEXITSTATUS(status) == kExitOk || WEXITSTATUS(status) == kExitConfig)) {
       return WEXITSTATUS(status);
     }
-    // Ended by the TERM forwarded to it before its handler was in place (still loading).
-    if (stopping_ && !unresponsive && WIFSIGNALED(status) && WTERMSIG(status) == stop_signal_ &&
-        table_.in_flight().empty()) {
+    // Ended by the stop forwarded to it before its handler was in place (still loading).
+    if (stopping_ && !unresponsive && WIFSIGNALED(status) &&
+        WTERMSIG(status) == service::forwarded_stop_signal() && table_.in_flight().empty()) {
       return kExitOk;
     }
     const auto now = Clock::now();
@@ -335,34 +339,38 @@ class Supervisor {
         }
         case SIGTERM:
         case SIGINT:
-          if (!stopping_) {
-            stopping_ = true;
-            stop_signal_ = signal;
-            restart_at_.reset();
-          }
+          stopping_ = true;
+          restart_at_.reset();
           if (worker_ == 0) {
             Log::info("stopping (no worker process is running)");
             return kExitOk;
           }
-          ::kill(worker_, signal);  // a second one hurries the worker, as it would alone
+          forward(signal);  // a second one hurries the worker, as it would alone
           break;
         case SIGTSTP:
           quiet_ = true;
-          if (worker_ != 0) ::kill(worker_, signal);
+          forward(signal);
           break;
         case SIGHUP:
           reload_config();
-          if (worker_ != 0) ::kill(worker_, signal);
+          forward(signal);
           break;
         case SIGTTIN:
           dump_state();
-          if (worker_ != 0) ::kill(worker_, signal);
+          forward(signal);
           break;
         default:
           break;
       }
     }
     return std::nullopt;
+  }
+
+  void forward(int signal) const {
+    if (worker_ == 0 || service::forward_signal(worker_, signal)) return;
+    // EAGAIN: the real-time signal queue limit (RLIMIT_SIGPENDING) is reached.
+    Log::error("cannot pass " + service::signal_text(signal) + " on to the worker",
+               {{"error", std::strerror(errno)}});
   }
 
   // The connection the crash FAILs use and the log settings follow the file; the worker
@@ -499,7 +507,6 @@ class Supervisor {
   std::deque<Clock::time_point> crashes_;  // within the crash-loop window
   milliseconds delay_ = kFirstRestartDelay;
   bool stopping_ = false;
-  int stop_signal_ = 0;
   bool quiet_ = false;
 };
 

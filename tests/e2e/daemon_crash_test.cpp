@@ -328,9 +328,23 @@ TEST_CASE("a TERM sent to both processes (pkill, systemctl kill) is taken once, 
   Gate gate;
   auto running = job("gate", gate.args());
   push_and_await_start(d.daemon, *producer, running);
-  // As `kill $(pidof factotum)` does: the worker first, then the supervisor, which passes it on.
+  // As `kill $(pidof factotum)` does: the worker first, then the supervisor, which passes it
+  // on. The worker is stopped meanwhile, so that the TERM sent to it is still pending when the
+  // supervisor's arrives (as a busy machine may have it): the two must not merge into one.
+  const pid_t supervisor = d.daemon.process().pid();
+  ::kill(worker, SIGSTOP);
+  REQUIRE(d.server.wait_for(
+      [&](const TestServer::Stats&) { return process_state(worker).state == 'T'; }, kDeadline));
   ::kill(worker, SIGTERM);
   d.daemon.process().signal(SIGTERM);
+  // The supervisor has taken its TERM and waits again: it has passed it on.
+  const bool passed_on = d.server.wait_for(
+      [&](const TestServer::Stats&) {
+        return !signal_pending(supervisor, SIGTERM) && process_state(supervisor).state == 'S';
+      },
+      kDeadline);
+  ::kill(worker, SIGCONT);
+  REQUIRE(passed_on);
   REQUIRE(d.daemon.wait_for_log("received SIGTERM"));
   // One TERM: the job in flight gets shutdown_timeout (10 s) to finish; two would cancel it.
   gate.open();

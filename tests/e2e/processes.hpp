@@ -37,6 +37,19 @@ inline bool process_ended(pid_t pid) {
   return state == '?' || state == 'Z' || state == 'X';
 }
 
+// Whether `signal` was sent to the process and not yet taken (it is blocked, or the process
+// is stopped).
+inline bool signal_pending(pid_t pid, int signal) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("ShdPnd:", 0) == 0) {
+      const auto mask = std::stoull(line.substr(7), nullptr, 16);
+      return ((mask >> (signal - 1)) & 1U) != 0;
+    }
+  }
+  return false;
+}
+
 // The live children of `parent`.
 inline std::vector<pid_t> children_of(pid_t parent) {
   std::vector<pid_t> children;
