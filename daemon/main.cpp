@@ -5,6 +5,8 @@
 #include "crash/crash_handler.hpp"
 #include "crash/job_table.hpp"
 #include "daemon_settings.hpp"
+#include "metrics/job_metrics.hpp"
+#include "metrics_service.hpp"
 #include "plugin_setup.hpp"
 #include "plugins/plugin_host.hpp"
 #include "reloader.hpp"
@@ -32,6 +34,7 @@
 #include <cstring>
 #include <iostream>
 #include <optional>
+#include <thread>
 
 #ifndef FACTOTUM_VERSION
 #define FACTOTUM_VERSION "0.0.0"
@@ -108,6 +111,17 @@ std::optional<int> parse_command_line(int argc, char** argv, CommandLine& cli) {
   return std::nullopt;
 }
 
+// Test hook for the health check: with FACTOTUM_TEST_WEDGE_CONTROL=FILE in the environment, a
+// TTIN blocks the control thread for as long as FILE exists, so that a test can see /healthz
+// report a wedged control loop (tests/e2e/daemon_metrics_test.cpp). Unset, it does nothing.
+void wedge_control_for_tests(const std::string& file) {
+  if (file.empty()) return;
+  Log::warning("test hook: the control thread waits while " + file + " exists");
+  std::error_code ec;
+  while (std::filesystem::exists(file, ec))
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+}
+
 void apply_logging(const factotum::config::LoggingConfig& logging) {
   Log::set_level(logging.level);
   Log::set_format(logging.format);
@@ -154,6 +168,9 @@ int run_daemon(const CommandLine& cli, factotum::supervisor::WorkerLaunch* launc
       return quarantine.refuse(file, id);
     };
   }
+  // Test hook (see wedge_control_for_tests), read before the environment can change.
+  const char* wedge_env = std::getenv("FACTOTUM_TEST_WEDGE_CONTROL");
+  const std::string wedge_file = wedge_env != nullptr ? wedge_env : "";
   // A plugin writing to a socket or pipe whose reader has gone must get EPIPE, not kill the
   // daemon (the daemon's own connections never raise it; child processes get the default back,
   // see plugins/shell).
@@ -181,7 +198,7 @@ int run_daemon(const CommandLine& cli, factotum::supervisor::WorkerLaunch* launc
   factotum::plugins::HostServices services;
   services.log = [](int level, std::string_view plugin, std::string_view jid,
                     std::string_view message) {
-    Log::write(static_cast<LogLevel>(level), message, {{"plugin", plugin}, {"jid", jid}});
+    Log::plugin_line(static_cast<LogLevel>(level), plugin, jid, message);
   };
   services.push = [producers](std::string_view job_json, std::string& jid_or_error) {
     return producers->push(job_json, jid_or_error);
@@ -217,7 +234,7 @@ int run_daemon(const CommandLine& cli, factotum::supervisor::WorkerLaunch* launc
   }
 
   // Signals are caught before any plugin code runs (a TERM while plugins load is handled once
-  // the worker runs). A supervised worker had TSTP, TTIN and HUP blocked until now: threads
+  // the worker runs). A supervised worker had its signals blocked until now: threads
   // that plugins start in init inherit the usual mask.
   factotum::service::SignalHandler::catch_signals();
   if (launch != nullptr) ::pthread_sigmask(SIG_SETMASK, &launch->signal_mask, nullptr);
@@ -231,8 +248,11 @@ int run_daemon(const CommandLine& cli, factotum::supervisor::WorkerLaunch* launc
   }
 
   boost::asio::io_context io(1);  // the control thread: this one
+  // What processors count for the metrics endpoint; nothing is counted without one.
+  factotum::metrics::JobMetrics job_metrics;
   factotum::worker::Worker worker(io, settings, host, producers,
-                                  launch != nullptr ? &launch->table : nullptr);
+                                  launch != nullptr ? &launch->table : nullptr,
+                                  config.metrics.enabled() ? &job_metrics : nullptr);
   // plugins.watch: a plugin directory changed → the plugin part of a reload. The Reloader
   // below outlives every callback of the watch (both die after the io_context stopped running).
   std::function<void()> rescan_plugins;
@@ -251,8 +271,11 @@ int run_daemon(const CommandLine& cli, factotum::supervisor::WorkerLaunch* launc
   factotum::ServiceNotifications notifications(io, systemd, worker);
   factotum::Reloader::Hooks reload_hooks;
   reload_hooks.started = [&notifications](bool full) { notifications.reloading(full); };
-  reload_hooks.finished = [&notifications](bool full, bool ok) {
+  // Made before the worker starts, destroyed before it (its endpoint reads the worker).
+  std::optional<factotum::MetricsService> metrics;
+  reload_hooks.finished = [&notifications, &metrics](bool full, bool ok) {
     notifications.reloaded(full, ok);
+    if (metrics) metrics->reload_finished(ok);
   };
   reload_hooks.plugin_load = plugin_hooks;
   reload_hooks.applied = [&io, &watch_plugins](const factotum::config::Config& applied) {
@@ -261,25 +284,41 @@ int run_daemon(const CommandLine& cli, factotum::supervisor::WorkerLaunch* launc
   };
   factotum::Reloader reloader(inputs, config, settings, host, worker, std::move(reload_hooks));
   rescan_plugins = [&reloader] { reloader.request_plugin_rescan(); };
-  factotum::service::SignalHandler signals(
-      io, {[&] {
-             reloader.close();
-             plugin_watch.close();
-             worker.stop();
-           },
-           [&] { worker.quiet(); }, [&] { worker.dump_state(); }, [&] { reloader.request(); },
-           supervisor_pid});
+  factotum::service::SignalHandler signals(io, {[&] {
+                                                  reloader.close();
+                                                  plugin_watch.close();
+                                                  worker.stop();
+                                                },
+                                                [&] { worker.quiet(); },
+                                                [&] {
+                                                  worker.dump_state();
+                                                  wedge_control_for_tests(wedge_file);
+                                                },
+                                                [&] { reloader.request(); }, supervisor_pid});
   worker.set_on_stopping([&] {
     reloader.close();
+    if (metrics) metrics->stop();
     // The FETCHes already sent (2 s), then the FAILs and END: the unit's own margin.
     notifications.stopping(worker.shutdown_timeout() + std::chrono::seconds(20));
   });
   worker.set_on_finished([&] {
     reloader.close();
+    if (metrics) metrics->stop();
     plugin_watch.close();
     notifications.close();
     signals.close();
   });
+  if (config.metrics.enabled()) {
+    try {
+      metrics.emplace(io, config,
+                      factotum::MetricsService::Parts{worker, host, job_metrics,
+                                                      launch != nullptr ? &launch->table : nullptr,
+                                                      FACTOTUM_VERSION});
+    } catch (const std::exception& e) {
+      Log::error(std::string("configuration error: ") + e.what());
+      return kExitConfig;
+    }
+  }
   Log::info("factotum starting", {{"version", FACTOTUM_VERSION},
                                   {"config", config.source.string()},
                                   {"server", config.faktory.url.redacted()}});

@@ -119,6 +119,10 @@ struct Reloader::Impl {
       Log::warning("worker.wid changed: the worker id stays " + wid +
                    " until factotum is restarted");
     }
+    if (next.metrics.listen != running.metrics.listen ||
+        next.metrics.queue_sizes != running.metrics.queue_sizes) {
+      Log::warning("metrics settings changed: they take effect when factotum is restarted");
+    }
     auto next_settings = make_worker_settings(next, wid, settings.get());
     const auto changes = config::describe_changes(running, next);
     // Last of what may fail: a plugin set that cannot be used leaves everything as it was.

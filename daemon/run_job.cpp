@@ -106,7 +106,7 @@ int run_job_main(int argc, char** argv) {
   plugins::HostServices services;
   services.log = [](int level, std::string_view plugin, std::string_view jid,
                     std::string_view message) {
-    Log::write(static_cast<service::LogLevel>(level), message, {{"plugin", plugin}, {"jid", jid}});
+    Log::plugin_line(static_cast<service::LogLevel>(level), plugin, jid, message);
   };
   services.push = [](std::string_view job_json, std::string& jid_or_error) {
     // No server here: show what would have been pushed.

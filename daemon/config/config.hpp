@@ -172,6 +172,8 @@ struct MetricsConfig {
   std::string listen;  // "host:port" as written; empty = no metrics endpoint
   std::string host;    // IPv6 without brackets
   std::uint16_t port = 0;
+  // Export the sizes of the configured queues (the server's INFO, at most every 15 s).
+  bool queue_sizes = false;
   bool enabled() const noexcept { return !listen.empty(); }
 };
 

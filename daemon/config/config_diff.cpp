@@ -158,6 +158,8 @@ std::vector<std::string> describe_changes(const Config& before, const Config& af
               std::string(to_string(after.logging.format)));
   const auto listen = [](const MetricsConfig& m) { return m.enabled() ? m.listen : "off"; };
   out.compare("metrics.listen", listen(before.metrics), listen(after.metrics));
+  out.compare("metrics.queue_sizes", before.metrics.queue_sizes ? "true" : "false",
+              after.metrics.queue_sizes ? "true" : "false");
   return out.take();
 }
 

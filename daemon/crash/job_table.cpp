@@ -18,6 +18,7 @@ struct JobTable::Shared {
   std::atomic<bool> started{false};
   LoadingMark loading;
   CrashMark crash;
+  CrashTally tally;
   JobRecord records[kCapacity];
 };
 
@@ -106,6 +107,29 @@ std::vector<const JobRecord*> JobTable::in_flight() const {
     }
   }
   return records;
+}
+
+void JobTable::count_crash(const std::vector<std::string_view>& jobtypes) noexcept {
+  CrashTally& tally = shared_->tally;
+  tally.worker_crashes.fetch_add(1, std::memory_order_relaxed);
+  for (const std::string_view jobtype : jobtypes) {
+    const std::size_t used = tally.jobtypes_used.load(std::memory_order_relaxed);
+    std::size_t i = 0;
+    while (i < used && tally.jobtypes[i].name.view() != jobtype) ++i;
+    if (i == used) {
+      if (used == CrashTally::kJobtypes) {
+        tally.other_jobs.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      tally.jobtypes[i].name.set(jobtype);
+      tally.jobtypes_used.store(static_cast<std::uint32_t>(used + 1), std::memory_order_release);
+    }
+    tally.jobtypes[i].jobs.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+const CrashTally& JobTable::tally() const noexcept {
+  return shared_->tally;
 }
 
 void JobTable::reset() noexcept {

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <mutex>
+#include <string_view>
 #include <vector>
 
 namespace factotum::crash {
@@ -38,6 +39,21 @@ struct CrashMark {
   std::atomic<pid_t> tid{0};
   std::int32_t code = 0;       // siginfo si_code
   std::uintptr_t address = 0;  // the faulting address (SIGSEGV, SIGBUS)
+};
+
+// What the supervisor counts across workers, for the metrics of the worker that follows
+// (reset() keeps it): abnormal deaths, and the jobs in flight at each by jobtype. Written by
+// the supervisor only while no worker runs; read by the next worker's metrics endpoint.
+struct CrashTally {
+  static constexpr std::size_t kJobtypes = 64;  // more distinct jobtypes count as `other_jobs`
+  struct Jobtype {
+    FixedText<256> name;
+    std::atomic<std::uint64_t> jobs{0};
+  };
+  std::atomic<std::uint64_t> worker_crashes{0};
+  std::atomic<std::uint32_t> jobtypes_used{0};
+  Jobtype jobtypes[kJobtypes];
+  std::atomic<std::uint64_t> other_jobs{0};
 };
 
 class JobTable {
@@ -69,8 +85,13 @@ class JobTable {
   bool was_started() const noexcept;
   // Every record not idle.
   std::vector<const JobRecord*> in_flight() const;
-  // Clears everything, before the next worker is forked.
+  // The worker died abnormally with these jobs in flight (their jobtypes).
+  void count_crash(const std::vector<std::string_view>& jobtypes) noexcept;
+  // Clears everything but the tally, before the next worker is forked.
   void reset() noexcept;
+
+  // --- Both. ---
+  const CrashTally& tally() const noexcept;
 
  private:
   struct Shared;

@@ -150,4 +150,13 @@ void Log::write(LogLevel level, std::string_view message, std::initializer_list<
   write_all(line);
 }
 
+void Log::plugin_line(LogLevel level, std::string_view plugin, std::string_view jid,
+                      std::string_view message) {
+  if (jid.empty()) {
+    write(level, message, {{"plugin", plugin}});
+  } else {
+    write(level, message, {{"plugin", plugin}, {"jid", jid}});
+  }
+}
+
 }  // namespace factotum::service

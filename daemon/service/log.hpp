@@ -38,6 +38,10 @@ class Log {
 
   static void write(LogLevel level, std::string_view message,
                     std::initializer_list<LogField> fields = {});
+  // A plugin's line (the SDK's log function): with its jid inside a job, without one outside
+  // (init, a thread of its own).
+  static void plugin_line(LogLevel level, std::string_view plugin, std::string_view jid,
+                          std::string_view message);
 
   static void error(std::string_view m, std::initializer_list<LogField> f = {}) {
     write(LogLevel::error, m, f);

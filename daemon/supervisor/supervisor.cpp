@@ -209,6 +209,9 @@ class Supervisor {
     if (table_.was_started()) ever_started_ = true;
     const CrashReport report = describe_crash(table_, {status, unresponsive}, now);
     Log::error(report.summary, {{"jobs_in_flight", std::to_string(report.fails.size())}});
+    std::vector<std::string_view> jobtypes;  // for the next worker's metrics
+    for (const CrashFail& job : report.fails) jobtypes.push_back(job.jobtype);
+    table_.count_crash(jobtypes);
     fail_jobs(report);
     if (report.incomplete > 0) {
       Log::error(std::to_string(report.incomplete) +

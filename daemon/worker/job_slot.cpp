@@ -7,7 +7,7 @@ namespace factotum::worker {
 bool JobSlot::begin(std::string_view jid, std::string_view jobtype, Clock::time_point started,
                     Clock::time_point deadline, Clock::time_point reservation_expiry,
                     const std::shared_ptr<const faktory::ClientOptions>& origin,
-                    crash::JobRecord* record) {
+                    crash::JobRecord* record, metrics::JobtypeCells* cells) {
   std::lock_guard lock(mutex_);
   if (closed_) return false;
   // assign() reuses the strings' buffers: no allocation per job once they have grown.
@@ -19,6 +19,7 @@ bool JobSlot::begin(std::string_view jid, std::string_view jobtype, Clock::time_
   if (job_.origin != origin) job_.origin = origin;  // (no reference count traffic per job)
   job_.record = record;
   job_.record_word = 0;
+  job_.cells = cells;
   cancelled_.store(false, std::memory_order_relaxed);
   state_ = State::running;
   return true;

@@ -20,6 +20,9 @@
 namespace factotum::crash {
 struct JobRecord;
 }
+namespace factotum::metrics {
+struct JobtypeCells;
+}
 
 namespace factotum::worker {
 
@@ -43,6 +46,9 @@ class JobSlot {
     // server answered its FAIL, so that a supervisor never FAILs it a second time.
     crash::JobRecord* record = nullptr;
     std::uint64_t record_word = 0;
+    // Where its jobtype's outcomes are counted (null: not counted): the control thread counts
+    // a job it takes over.
+    metrics::JobtypeCells* cells = nullptr;
   };
 
   // Processor thread: the job is about to run. False when shutdown has closed the slot: the
@@ -50,7 +56,7 @@ class JobSlot {
   bool begin(std::string_view jid, std::string_view jobtype, Clock::time_point started,
              Clock::time_point deadline, Clock::time_point reservation_expiry,
              const std::shared_ptr<const faktory::ClientOptions>& origin = nullptr,
-             crash::JobRecord* record = nullptr);
+             crash::JobRecord* record = nullptr, metrics::JobtypeCells* cells = nullptr);
   // Processor thread: the job function returned. True when the processor reports the job;
   // false when the control thread took it over (its result is then dropped).
   bool end();

@@ -4,6 +4,7 @@
 #include "crash/job_table.hpp"
 #include "faktory/job.hpp"
 #include "faktory/job_salvage.hpp"
+#include "metrics/job_metrics.hpp"
 #include "service/log.hpp"
 #include "worker/deadline_watch.hpp"
 #include "worker/duration_text.hpp"
@@ -40,12 +41,14 @@ Processor::Processor(WorkerContext& context, DeadlineWatch& deadlines, unsigned 
       index_(index),
       on_exit_(std::move(on_exit)),
       record_(context.job_table != nullptr ? context.job_table->acquire() : nullptr),
+      metrics_(context.job_metrics != nullptr ? &context.job_metrics->acquire() : nullptr),
       seed_(random_seed(index)),
       backoff_(seed_ ^ 0x9e3779b97f4a7c15ULL) {}
 
 Processor::~Processor() {
   if (thread_.joinable()) thread_.join();
   if (context_.job_table != nullptr) context_.job_table->release(record_);
+  if (metrics_ != nullptr) context_.job_metrics->release(*metrics_);
 }
 
 void Processor::start() {
@@ -130,7 +133,7 @@ void Processor::run() {
   }
   // END first: a re-registration counts a stopped processor as closed.
   end_connection();
-  state_ = State::stopped;
+  set_state(State::stopped);
   exited_.store(true, std::memory_order_release);
   on_exit_(index_);
 }
@@ -161,13 +164,14 @@ const std::vector<std::string>& Processor::next_queues() {
 void Processor::wait_while_held() {
   if (!context_.connections_held()) return;
   end_connection();
-  const State before = state_.exchange(State::held);
+  const State before = state_.load(std::memory_order_relaxed);
+  set_state(State::held);
   {
     std::unique_lock lock(sleep_mutex_);
     sleep_cv_.wait(lock, [this] { return !context_.connections_held(); });
     woken_ = false;
   }
-  state_ = before;
+  set_state(before);
 }
 
 void Processor::finish_running() {
@@ -177,6 +181,7 @@ void Processor::finish_running() {
     expected = State::running;
     std::this_thread::yield();
   }
+  if (metrics_ != nullptr) metrics_->set_state(metrics::ProcessorState::reporting);
   // Closed for the server by a re-registration while the job ran: drop it quietly (it is not
   // an outage); the report goes out on the next connection.
   if (detached_.exchange(false, std::memory_order_acq_rel) && client_) client_->close();
@@ -202,12 +207,14 @@ bool Processor::connect_once(bool for_report) {
     client_.emplace(*settings_->connection);
     connection_ = settings_->connection;
   }
-  state_ = State::connecting;
+  set_state(State::connecting);
   const auto attempt = Clock::now();
   auto connected = client_->connect();
   if (connected) {
     backoff_.reset();
     connected_since_ = Clock::now();
+    if (ever_connected_ && metrics_ != nullptr) metrics_->reconnected();
+    ever_connected_ = true;
     context_.status.connected();
     return true;
   }
@@ -221,9 +228,13 @@ void Processor::end_connection() {
 }
 
 Processor::Fetched Processor::fetch() {
-  state_ = State::fetching;
+  set_state(State::fetching);
+  const auto sent = Clock::now();
   auto fetched = client_->fetch_raw(next_queues());
-  if (fetched) backoff_.reset();
+  if (fetched) {
+    backoff_.reset();
+    if (metrics_ != nullptr) metrics_->fetched(Clock::now() - sent);
+  }
   return fetched;
 }
 
@@ -238,7 +249,7 @@ void Processor::fetch_failed(const faktory::Error& error) {
 }
 
 std::optional<Processor::Report> Processor::run_job(std::string payload) {
-  state_ = State::running;
+  set_state(State::running);
   // A job fetched by a FETCH sent before a reload still gets the newest settings (its
   // jobtype's timeout): a reload applies to every job that starts after it. One atomic load.
   refresh_settings();
@@ -252,9 +263,10 @@ std::optional<Processor::Report> Processor::run_job(std::string payload) {
   }
   Report report{job.jid, job.jobtype, std::nullopt, started + reservation_of(job)};
   const auto deadline = deadline_for(*settings_, job.jobtype, started, report.reservation_expiry);
+  metrics::JobtypeCells* const cells = cells_for(job.jobtype);
 
   if (!slot_.begin(job.jid, job.jobtype, started, deadline, report.reservation_expiry, connection_,
-                   record_)) {
+                   record_, cells)) {
     // The FETCH was answered after shutdown gave up on the jobs in flight: FAIL the job now so
     // it is retried at once, without running any plugin code.
     Log::warning("a job arrived after the shutdown deadline; FAILing it without running it",
@@ -265,6 +277,7 @@ std::optional<Processor::Report> Processor::run_job(std::string payload) {
         "factotum was shutting down and did not start the job (it arrived after the shutdown "
         "deadline)",
         {}};
+    if (cells != nullptr) cells->count(metrics::Outcome::failed, {});
     return report;
   }
   deadlines_.job_started(deadline);
@@ -291,8 +304,10 @@ std::optional<Processor::Report> Processor::run_job(std::string payload) {
   input.record = record_;
   plugins::JobOutcome outcome = context_.host.run(input);
 
-  const auto took = millis_text(Clock::now() - started);
+  const auto duration = Clock::now() - started;
+  const auto took = millis_text(duration);
   if (!slot_.end()) {
+    // (Counted by the control thread when it took the job over.)
     // The control thread FAILed it when its deadline passed (or at shutdown).
     Log::warning("a timed-out job returned; its result is dropped",
                  {{"jid", job.jid},
@@ -300,6 +315,12 @@ std::optional<Processor::Report> Processor::run_job(std::string payload) {
                   {"result", outcome.succeeded() ? "success" : outcome.errtype},
                   {"duration", took}});
     return std::nullopt;
+  }
+  if (cells != nullptr) {
+    cells->count(outcome.succeeded()                   ? metrics::Outcome::succeeded
+                 : outcome.errtype == "UnknownJobtype" ? metrics::Outcome::unknown_jobtype
+                                                       : metrics::Outcome::failed,
+                 duration);
   }
   if (outcome.succeeded()) {
     Log::debug("job succeeded", {{"jid", job.jid}, {"jobtype", job.jobtype}, {"duration", took}});
@@ -335,6 +356,7 @@ std::optional<Processor::Report> Processor::invalid_job(const std::string& paylo
   if (record_ != nullptr) {
     record_->begin(salvaged->jid, salvaged->jobtype, Clock::now().time_since_epoch().count());
   }
+  if (auto* cells = cells_for(salvaged->jobtype)) cells->count(metrics::Outcome::failed, {});
   // Its reserve_for is unknown: assume the shortest reservation the server grants (60 s).
   return Report{salvaged->jid, salvaged->jobtype,
                 faktory::commands::FailArgs{salvaged->jid, "InvalidJob", salvaged->problem, {}},
@@ -354,7 +376,8 @@ Processor::Fetched Processor::report_and_fetch(const std::optional<Report>& repo
       client_->is_connected()) {
     // The usual case: the next FETCH goes out in the same write as the report. Same rule as
     // run(): the decision to FETCH is taken before sending, never undone.
-    state_ = State::reporting;
+    set_state(State::reporting);
+    const auto sent = Clock::now();
     const auto& queues = next_queues();
     faktory::Result<void> reported = report->failure
                                          ? client_->fail_then_fetch(*report->failure, queues)
@@ -369,29 +392,72 @@ Processor::Fetched Processor::report_and_fetch(const std::optional<Report>& repo
       }
       end_record();  // answered (or refused): the server no longer holds it for this worker
       if (!reported) log_refused(*report, reported.error());
-      state_ = State::fetching;
+      set_state(State::fetching);
       auto fetched = client_->fetch_reply();
-      if (fetched) backoff_.reset();
+      if (fetched) {
+        backoff_.reset();
+        if (metrics_ != nullptr) metrics_->fetched(Clock::now() - sent);
+      }
       return fetched;
     }
     // The connection broke before the report was answered: resend it below. The FETCH went
     // with the connection.
     context_.status.failed(reported.error().what(), connected_since_);
+    report_until_answered(*report, true);
+    end_record();
+    return no_job;
   }
   report_until_answered(*report);
   end_record();
   return no_job;
 }
 
+void Processor::set_state(State state) noexcept {
+  state_.store(state);
+  if (metrics_ == nullptr) return;
+  switch (state) {
+    case State::starting:
+    case State::connecting:
+    case State::waiting:
+    case State::held:
+      metrics_->set_state(metrics::ProcessorState::connecting);
+      break;
+    case State::fetching:
+      metrics_->set_state(metrics::ProcessorState::fetching);
+      break;
+    case State::running:
+    case State::detaching:
+      metrics_->set_state(metrics::ProcessorState::running);
+      break;
+    case State::reporting:
+      metrics_->set_state(metrics::ProcessorState::reporting);
+      break;
+    case State::stopped:
+      metrics_->set_state(context_.phase() == Phase::quiet ? metrics::ProcessorState::quiet
+                                                           : metrics::ProcessorState::stopped);
+      break;
+  }
+}
+
+metrics::JobtypeCells* Processor::cells_for(std::string_view jobtype) {
+  if (metrics_ == nullptr) return nullptr;
+  return &metrics_->jobtype(jobtype, [this](std::string_view name) {
+    return context_.host.plugin_for(name).has_value();
+  });
+}
+
 void Processor::end_record() noexcept {
   if (record_ != nullptr) record_->end();
 }
 
-void Processor::report_until_answered(const Report& report) {
+void Processor::report_until_answered(const Report& report, bool sent_before) {
   const std::string verb(report.verb());
-  state_ = State::reporting;
+  set_state(State::reporting);
   for (;;) {
     if (client_ && client_->is_connected()) {
+      if (std::exchange(sent_before, true) && metrics_ != nullptr) {
+        metrics_->resent(report.failure.has_value());
+      }
       auto sent = report.failure ? client_->fail(*report.failure) : client_->ack(report.jid);
       if (sent) return;
       if (client_->is_connected()) {
@@ -432,13 +498,14 @@ void Processor::sleep(milliseconds duration, bool for_report) {
   // back-off while stopping (no tight reconnect loop), but never past the shutdown deadline.
   if (!for_report && !may_fetch()) return;
   const auto until = std::min(Clock::now() + duration, context_.stop_deadline());
-  const State before = state_.exchange(State::waiting);
+  const State before = state_.load(std::memory_order_relaxed);
+  set_state(State::waiting);
   {
     std::unique_lock lock(sleep_mutex_);
     sleep_cv_.wait_until(lock, until, [this] { return woken_; });
     woken_ = false;
   }
-  state_ = before;
+  set_state(before);
 }
 
 }  // namespace factotum::worker

@@ -32,6 +32,10 @@
 namespace factotum::crash {
 struct JobRecord;
 }
+namespace factotum::metrics {
+class ProcessorMetrics;
+struct JobtypeCells;
+}
 
 namespace factotum::worker {
 
@@ -110,8 +114,9 @@ class Processor {
   // reply, or "no job" when no FETCH went out.
   Fetched report_and_fetch(const std::optional<Report>& report);
   // Resends a report over reconnects until the server answers, the job's reservation has
-  // certainly expired, or the shutdown deadline passes (DESIGN.md §3).
-  void report_until_answered(const Report& report);
+  // certainly expired, or the shutdown deadline passes (DESIGN.md §3). `sent_before`: it went
+  // out once already, on a connection that broke before the answer.
+  void report_until_answered(const Report& report, bool sent_before = false);
   void log_refused(const Report& report, const faktory::Error& error);
   void fetch_failed(const faktory::Error& error);
   void sleep(std::chrono::milliseconds duration, bool for_report = false);
@@ -128,6 +133,9 @@ class Processor {
   void end_connection();
   // The job is reported (or was by the control thread): the supervisor has nothing to FAIL.
   void end_record() noexcept;
+  void set_state(State state) noexcept;
+  // The metrics cells of a jobtype (null when not counted).
+  metrics::JobtypeCells* cells_for(std::string_view jobtype);
 
   WorkerContext& context_;
   DeadlineWatch& deadlines_;
@@ -135,6 +143,7 @@ class Processor {
   const std::function<void(unsigned)> on_exit_;
   JobSlot slot_;
   crash::JobRecord* const record_;  // in the crash table; null when not supervised
+  metrics::ProcessorMetrics* const metrics_;  // null when no metrics are kept
   std::atomic<bool> retiring_{false};
   std::atomic<bool> exited_{false};
   std::atomic<State> state_{State::starting};
@@ -150,6 +159,7 @@ class Processor {
   bool batch_scheduling_ = false;  // the thread's policy is SCHED_BATCH
   Backoff backoff_;
   Clock::time_point connected_since_{};
+  bool ever_connected_ = false;
 
   std::mutex sleep_mutex_;
   std::condition_variable sleep_cv_;

@@ -65,3 +65,12 @@ std::string ServerStatus::describe() const {
 }
 
 }  // namespace factotum::worker
+
+namespace factotum::worker {
+
+bool ServerStatus::up() const {
+  std::lock_guard lock(mutex_);
+  return ever_connected_ && !down_since_;
+}
+
+}  // namespace factotum::worker

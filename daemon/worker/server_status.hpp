@@ -32,6 +32,8 @@ class ServerStatus {
 
   std::string server() const;
   std::string describe() const;
+  // Connected once, and no outage since.
+  bool up() const;
 
  private:
   std::string server_;

@@ -1,6 +1,7 @@
 #include "worker/worker.hpp"
 
 #include "crash/job_record.hpp"
+#include "metrics/job_metrics.hpp"
 
 #include "service/log.hpp"
 #include "worker/control_reports.hpp"
@@ -252,6 +253,7 @@ struct Worker::Impl {
     auto next = now + std::max<Clock::duration>(shortest_budget(*settings()), kShortestLookAhead);
     for (auto& p : processors) {
       if (auto job = p->slot().take_over_if_due(now)) {
+        if (job->cells != nullptr) job->cells->count(metrics::Outcome::timeout, now - job->started);
         Log::warning("job timed out", {{"jid", job->jid},
                                        {"jobtype", job->jobtype},
                                        {"plugin", plugin_of(job->jobtype)},
@@ -325,6 +327,7 @@ struct Worker::Impl {
     }
     const auto timeout = millis_text(settings()->shutdown_timeout);
     for (const auto& [index, job] : given_up) {
+      if (job.cells != nullptr) job.cells->count(metrics::Outcome::failed, now - job.started);
       Log::warning("job cancelled at shutdown", {{"jid", job.jid},
                                                  {"jobtype", job.jobtype},
                                                  {"plugin", plugin_of(job.jobtype)},
@@ -414,9 +417,10 @@ struct Worker::Impl {
 
 Worker::Worker(asio::io_context& io, std::shared_ptr<const WorkerSettings> settings,
                plugins::PluginHost& host, std::shared_ptr<ProducerPool> producers,
-               crash::JobTable* job_table)
+               crash::JobTable* job_table, metrics::JobMetrics* job_metrics)
     : impl_(std::make_unique<Impl>(io, std::move(settings), host, std::move(producers))) {
   impl_->context.job_table = job_table;
+  impl_->context.job_metrics = job_metrics;
 }
 
 Worker::~Worker() = default;
@@ -457,6 +461,14 @@ std::string Worker::status() const {
 }
 std::chrono::milliseconds Worker::shutdown_timeout() const {
   return impl_->settings()->shutdown_timeout;
+}
+std::shared_ptr<const WorkerSettings> Worker::settings() const {
+  return impl_->settings();
+}
+Worker::Gauges Worker::gauges() const {
+  const Phase phase = impl_->context.phase();
+  return {impl_->settings()->concurrency, phase == Phase::quiet, phase == Phase::stopping,
+          impl_->context.status.up()};
 }
 bool Worker::jobs_still_running() const noexcept {
   return std::any_of(impl_->processors.begin(), impl_->processors.end(),

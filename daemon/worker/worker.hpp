@@ -36,6 +36,9 @@ class PluginHost;
 namespace factotum::crash {
 class JobTable;
 }
+namespace factotum::metrics {
+class JobMetrics;
+}
 
 namespace factotum::worker {
 
@@ -46,9 +49,11 @@ class Worker {
   // `producers` serves the plugins' push_job; the worker closes it once it has stopped.
   // `job_table` (supervised worker; outlives the worker): each processor records there the
   // job it runs, for the supervisor to FAIL should this process die (crash/job_table.hpp).
+  // `job_metrics` (outlives the worker): where processors count their jobs for the metrics
+  // endpoint.
   Worker(boost::asio::io_context& io, std::shared_ptr<const WorkerSettings> settings,
          plugins::PluginHost& host, std::shared_ptr<ProducerPool> producers,
-         crash::JobTable* job_table = nullptr);
+         crash::JobTable* job_table = nullptr, metrics::JobMetrics* job_metrics = nullptr);
   // Joins the processor threads: call it once the worker has stopped, or only with processors
   // that are not inside a job function (they are stopped first: each waits for its FETCH or
   // its connection attempt, and gives up a report it is resending).
@@ -78,6 +83,17 @@ class Worker {
   std::string status() const;
   // The current settings' shutdown_timeout (any thread).
   std::chrono::milliseconds shutdown_timeout() const;
+
+  // What the metrics endpoint and the health check show of the worker (any thread).
+  struct Gauges {
+    unsigned concurrency = 0;
+    bool quiet = false;
+    bool stopping = false;
+    bool server_up = false;  // the last connection attempt to the server succeeded
+  };
+  Gauges gauges() const;
+  // The current settings snapshot (any thread).
+  std::shared_ptr<const WorkerSettings> settings() const;
 
   // True once stop() completed: every connection ended. The io_context then runs out of work.
   bool finished() const noexcept;

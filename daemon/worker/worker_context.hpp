@@ -13,6 +13,9 @@
 namespace factotum::crash {
 class JobTable;
 }
+namespace factotum::metrics {
+class JobMetrics;
+}
 
 namespace factotum::worker {
 
@@ -31,6 +34,9 @@ struct WorkerContext {
   // Supervised: where processors record the job they run (null: not recorded). Set before
   // start.
   crash::JobTable* job_table = nullptr;
+  // Where processors count their jobs for the metrics endpoint (null: not counted). Set before
+  // start.
+  metrics::JobMetrics* job_metrics = nullptr;
 
   Phase phase() const noexcept { return phase_.load(std::memory_order_acquire); }
   void set_phase(Phase phase) noexcept { phase_.store(phase, std::memory_order_release); }

@@ -7,6 +7,7 @@
 // synchronise).
 #include "config_edit.hpp"
 #include "daemon_fixture.hpp"
+#include "metrics_client.hpp"
 #include "notify_socket.hpp"
 
 #include "faktory/job.hpp"
@@ -51,10 +52,12 @@ struct CrashDaemon {
   fs::path plugins = plugin_directory(dir);
   Daemon daemon;
 
-  explicit CrashDaemon(unsigned concurrency = 4, const std::string& plugins_extra = "")
-      : daemon(server, [concurrency] {
+  explicit CrashDaemon(unsigned concurrency = 4, const std::string& plugins_extra = "",
+                       const std::string& extra = "")
+      : daemon(server, [concurrency, &extra] {
           Daemon::Settings settings;
           settings.concurrency = concurrency;
+          settings.extra = extra;
           return settings;
         }()) {
     edit_config(daemon, "directories: [" FACTOTUM_BINARY_DIR "/tests/e2e-plugins]",
@@ -351,4 +354,35 @@ TEST_CASE("a TERM sent to both processes (pkill, systemctl kill) is taken once, 
   CHECK(d.daemon.process().wait_exit(kDeadline) == 0);
   CHECK(d.server.ack_count(running.jid) == 1);
   CHECK(d.server.fail_count(running.jid) == 0);
+}
+
+TEST_CASE("the next worker's metrics count the jobs a crash took down, by jobtype") {
+  SKIP_UNDER_SANITIZER();
+  const unsigned short port = free_port();
+  CrashDaemon d(2, "", "metrics:\n  listen: 127.0.0.1:" + std::to_string(port) + "\n");
+  publish_variant("crash_jobs.so", d.plugins, "crash_jobs.so");
+  d.daemon.start();
+  auto producer = producer_for(d.server);
+  Gate gate;
+  auto busy = job("gate", gate.args());
+  push_and_await_start(d.daemon, *producer, busy);
+  auto crashing = job("segfault");
+  REQUIRE(producer->push(crashing));
+  REQUIRE(wait_failed(d.server, {crashing.jid, busy.jid}));
+
+  // The new worker serves the endpoint, with the supervisor's tally.
+  std::optional<Scrape> after;
+  CHECK(d.server.wait_for(
+      [&](const TestServer::Stats&) {
+        after = scrape(port);
+        return after && after->value("factotum_worker_crashes_total") == 1.0;
+      },
+      kDeadline));
+  REQUIRE(after);
+  CHECK(after->value("factotum_jobs_finished_total",
+                     {{"jobtype", "segfault"}, {"outcome", "crashed"}}) == 1.0);
+  CHECK(after->value("factotum_jobs_finished_total",
+                     {{"jobtype", "gate"}, {"outcome", "crashed"}}) == 1.0);
+  d.daemon.process().signal(SIGTERM);
+  CHECK(d.daemon.process().wait_exit(kDeadline) == 0);
 }

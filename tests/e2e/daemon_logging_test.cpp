@@ -4,6 +4,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <optional>
 
@@ -110,6 +111,14 @@ TEST_CASE("logging format json writes every stderr line as a JSON object with ti
   CHECK(string_field(*failed, "errtype") == "std::runtime_error");
   CHECK(string_field(*failed, "error") == "boom: [\"x\"]");
   CHECK(!string_field(*failed, "duration").empty());
+
+  // A plugin's line from outside any job (its init) names the plugin and has no jid field.
+  const auto from_init = std::find_if(lines.begin(), lines.end(), [](const auto& line) {
+    return string_field(line, "msg") == "e2e_jobs initialised";
+  });
+  REQUIRE(from_init != lines.end());
+  CHECK(string_field(*from_init, "plugin") == "e2e_jobs");
+  CHECK_FALSE(from_init->contains("jid"));
 }
 
 TEST_CASE("with stderr on the journal, text lines carry syslog priority prefixes") {

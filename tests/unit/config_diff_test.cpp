@@ -248,6 +248,8 @@ TEST_CASE("middleware order, logging and metrics", "[config][diff]") {
         Lines{"middleware: (the order plugins registered them) → [a, b]"});
   const Config moved = parse("metrics:\n  listen: \"[::1]:9100\"\n");
   CHECK(describe_changes(after, moved).back() == "metrics.listen: 127.0.0.1:9100 → [::1]:9100");
+  const Config sizes = parse("metrics:\n  listen: \"[::1]:9100\"\n  queue_sizes: true\n");
+  CHECK(describe_changes(moved, sizes) == Lines{"metrics.queue_sizes: false → true"});
 }
 
 TEST_CASE("every change at once comes in the order of the settings", "[config][diff]") {

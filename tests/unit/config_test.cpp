@@ -116,6 +116,7 @@ TEST_CASE("an empty file gives every default", "[config][defaults]") {
     CHECK(c.logging.level_source == ValueSource::default_value);
     CHECK(c.logging.format == LogFormat::text);
     CHECK_FALSE(c.metrics.enabled());
+    CHECK_FALSE(c.metrics.queue_sizes);
     CHECK(c.warnings.empty());
   }
 }
@@ -172,6 +173,7 @@ logging:
   format: json
 metrics:
   listen: 127.0.0.1:9100
+  queue_sizes: true
 )";
   const Config c = parse_config(yaml, (dir.path / "factotum.yaml").string(), {}, fake_env());
 
@@ -227,6 +229,7 @@ metrics:
   CHECK(c.metrics.enabled());
   CHECK(c.metrics.host == "127.0.0.1");
   CHECK(c.metrics.port == 9100);
+  CHECK(c.metrics.queue_sizes);
   CHECK(c.warnings.empty());
 }
 

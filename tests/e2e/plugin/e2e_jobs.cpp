@@ -32,6 +32,8 @@ void sleep_polling(factotum::Job& job, long ms, bool honour_cancel) {
 }  // namespace
 
 FACTOTUM_PLUGIN("e2e_jobs", "1.0.0", [](factotum::Registrar& r) {
+  // A line logged outside any job (it has no jid).
+  r.log(factotum::LogLevel::info, "e2e_jobs initialised");
   // Succeeds at once.
   r.jobtype("ok", [](factotum::Job&) {});
   // Fails with std::runtime_error("boom: <args>").

@@ -1,0 +1,343 @@
+// The metrics endpoint's HTTP server: an accept loop and one coroutine per connection, all on
+// the server's own thread and its own io_context, so the server's state needs no lock; only
+// the count of open connections is read from other threads (an atomic).
+#include "metrics/http_server.hpp"
+
+#include "service/log.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <pthread.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <exception>
+#include <limits>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+namespace factotum::metrics {
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using Response = http::response<http::string_body>;
+
+constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+// After an accept error (EMFILE, ENFILE, ENOBUFS: they clear as connections close) the
+// acceptor waits this long and tries again; at once would spin on the still-readable listener.
+constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
+// Bytes read at a time outside the parser: the start of the next request on a keep-alive
+// connection, and what a refused client still sends.
+constexpr std::size_t kReadChunk = 4096;
+// What a refused client may still send after our reply that we read and throw away (see
+// refuse()); past it, the connection is closed regardless.
+constexpr std::size_t kMaxDiscardBytes = 1024 * 1024;
+constexpr std::string_view kTextPlain = "text/plain; charset=utf-8";
+
+// "host:port" as a user writes it, an IPv6 address in brackets.
+std::string address_text(const std::string& host, const std::string& port) {
+  return host.find(':') == std::string::npos ? host + ":" + port : "[" + host + "]:" + port;
+}
+
+bool try_listen(tcp::acceptor& acceptor, const tcp::endpoint& endpoint, beast::error_code& ec) {
+  acceptor.open(endpoint.protocol(), ec);
+  // A restarted daemon must rebind at once, while its old connections sit in TIME_WAIT.
+  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (!ec) return true;
+  beast::error_code ignored;
+  acceptor.close(ignored);
+  return false;
+}
+
+// Binds the first address of host that works. IPv4 first: "localhost" then means 127.0.0.1,
+// as it does for Go's net.Listen, which is what a Prometheus user expects of an exporter.
+tcp::acceptor listen(asio::io_context& io, const HttpServerOptions& options) {
+  const std::string where = address_text(options.host, options.port);
+  beast::error_code ec;
+  tcp::resolver resolver(io);
+  const auto results = resolver.resolve(options.host, options.port, tcp::resolver::passive, ec);
+  if (ec) throw std::runtime_error("cannot listen on " + where + ": " + ec.message());
+  std::vector<tcp::endpoint> endpoints;
+  for (const auto& result : results) endpoints.push_back(result.endpoint());
+  std::stable_partition(endpoints.begin(), endpoints.end(),
+                        [](const tcp::endpoint& e) { return e.address().is_v4(); });
+
+  beast::error_code first_error = asio::error::host_not_found;
+  for (const auto& endpoint : endpoints) {
+    tcp::acceptor acceptor(io);
+    if (try_listen(acceptor, endpoint, ec)) return acceptor;
+    if (&endpoint == &endpoints.front()) first_error = ec;
+  }
+  throw std::runtime_error("cannot listen on " + where + ": " + first_error.message());
+}
+
+Response text_response(unsigned status, std::string_view content_type, std::string body,
+                       unsigned version) {
+  Response response;
+  response.version(version);
+  response.result(status);  // throws above 999
+  response.set(http::field::server, "factotum");
+  response.set(http::field::content_type, content_type);
+  response.body() = std::move(body);
+  response.prepare_payload();  // Content-Length; throws for a body on a 1xx, 204 or 304
+  return response;
+}
+
+Response no_body_response() {
+  return text_response(413, kTextPlain, "this server takes no request bodies\n", 11);
+}
+
+// The reply to a GET or a HEAD. A handler that throws gets 500 and the connection goes on:
+// one failing collector must not take the endpoint down with it.
+Response handler_response(const HttpServer::Handler& handler, std::string_view target,
+                          unsigned version) {
+  try {
+    HttpResponse reply = handler(target);
+    return text_response(reply.status, reply.content_type, std::move(reply.body), version);
+  } catch (const std::exception& e) {
+    // The exception's text stays out of the reply (whoever can reach the port need not learn
+    // the daemon's internals); the log has it.
+    service::Log::error("the metrics endpoint could not answer a request",
+                        {{"target", target}, {"error", e.what()}});
+    return text_response(500, kTextPlain, "internal error\n", version);
+  } catch (...) {
+    return text_response(500, kTextPlain, "internal error\n", version);
+  }
+}
+
+// The reply to a request the parser rejected; none when there is no one to answer (the peer
+// closed or reset, the request timed out, the server is stopping).
+std::optional<Response> rejection(const beast::error_code& ec) {
+  if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
+    return text_response(431, kTextPlain, "request header too large\n", 11);
+  }
+  if (ec == http::error::body_limit) return no_body_response();
+  if (ec == http::error::end_of_stream || ec == http::error::partial_message) return {};
+  if (ec.category() == http::make_error_code(http::error::bad_target).category()) {
+    return text_response(400, kTextPlain, "malformed request\n", 11);
+  }
+  return {};
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+  // One accepted connection, owned by its coroutine. Counted in open_connections() and listed
+  // for stop() from accept until the coroutine's frame goes, even if it never ran.
+  struct Connection {
+    Connection(Impl& s, tcp::socket socket) : server(s), stream(std::move(socket)) {
+      server.connections.insert(this);
+      server.open.fetch_add(1, std::memory_order_relaxed);
+    }
+    ~Connection() {
+      server.connections.erase(this);
+      server.open.fetch_sub(1, std::memory_order_relaxed);
+    }
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    Impl& server;
+    beast::tcp_stream stream;
+    beast::flat_buffer buffer;
+  };
+
+  Impl(const HttpServerOptions& o, Handler h)
+      : options(o),
+        handler(std::move(h)),
+        acceptor(listen(io, options)),
+        retry_timer(io),
+        port(acceptor.local_endpoint().port()) {
+    asio::co_spawn(io, accept_loop(), asio::detached);
+    thread = std::thread([this] {
+      ::pthread_setname_np(::pthread_self(), "factotum-http");  // top -H, core dumps
+      io.run();  // returns once stop() has ended the accept loop and every connection
+    });
+  }
+
+  ~Impl() {
+    asio::post(io, [this] { stop(); });
+    thread.join();
+  }
+
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+
+  asio::awaitable<void> accept_loop() {
+    for (;;) {
+      auto [ec, socket] = co_await acceptor.async_accept(kUseTuple);
+      if (stopping) co_return;
+      if (ec) {
+        // Never give up on the listener: out of descriptors now is not out of them for good.
+        // Said once per streak of failures.
+        if (!accept_failing) {
+          service::Log::warning("the metrics endpoint cannot accept connections; retrying",
+                                {{"error", ec.message()}});
+        }
+        accept_failing = true;
+        retry_timer.expires_after(kAcceptRetryDelay);
+        (void)co_await retry_timer.async_wait(kUseTuple);
+        if (stopping) co_return;
+        continue;
+      }
+      accept_failing = false;
+      // Over the cap: accepted and closed at once, so the backlog cannot fill with clients
+      // that wait for nothing.
+      if (open.load(std::memory_order_relaxed) >= options.max_connections) continue;
+      auto connection = std::make_unique<Connection>(*this, std::move(socket));
+      // An unexpected exception (bad_alloc) ends only its own connection.
+      asio::co_spawn(io, serve(std::move(connection)), [](const std::exception_ptr&) {});
+    }
+  }
+
+  // One connection: requests one after another until either side closes, a limit is hit or
+  // a deadline passes.
+  asio::awaitable<void> serve(std::unique_ptr<Connection> connection) {
+    auto& stream = connection->stream;
+    auto& buffer = connection->buffer;
+    // The first request's clock starts at accept: a client that connects and says nothing is
+    // held no longer than one that sends half a request.
+    stream.expires_after(options.request_timeout);
+    for (;;) {
+      http::request_parser<http::empty_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(
+          options.max_request_bytes, std::numeric_limits<std::uint32_t>::max())));
+      // We take no bodies: a Content-Length > 0 fails here, before the body is read (413).
+      parser.body_limit(0);
+      // One deadline for the whole header, however many reads it takes (a trickle of bytes
+      // does not renew it).
+      const auto [ec, bytes] = co_await http::async_read_header(stream, buffer, parser, kUseTuple);
+      if (ec) {
+        if (auto response = rejection(ec)) co_await refuse(stream, *response);
+        co_return;
+      }
+      if (!parser.is_done()) {  // chunked: a body of unknown length
+        auto response = no_body_response();
+        co_await refuse(stream, response);
+        co_return;
+      }
+
+      const auto& request = parser.get();
+      const bool head = request.method() == http::verb::head;
+      Response response;
+      if (head || request.method() == http::verb::get) {
+        const std::string_view target(request.target().data(), request.target().size());
+        response = handler_response(handler, target, request.version());
+        if (head) response.body().clear();  // Content-Length stays the GET's
+      } else {
+        response = text_response(405, kTextPlain, "only GET and HEAD are served here\n",
+                                 request.version());
+        response.set(http::field::allow, "GET, HEAD");
+      }
+      // Connection: close, or HTTP/1.0 without keep-alive, ends the connection after this.
+      const bool keep_alive = request.keep_alive();
+      response.keep_alive(keep_alive);
+      if (!co_await write(stream, response)) co_return;
+      if (!keep_alive) {
+        beast::error_code ignored;
+        stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        co_return;
+      }
+
+      // Between requests: idle_timeout until the next one begins, then request_timeout for it
+      // to arrive whole. A pipelined request is already in the buffer.
+      if (buffer.size() == 0) {
+        stream.expires_after(options.idle_timeout);
+        const auto [read_ec, n] =
+            co_await stream.async_read_some(buffer.prepare(kReadChunk), kUseTuple);
+        if (read_ec) co_return;
+        buffer.commit(n);
+      }
+      stream.expires_after(options.request_timeout);
+    }
+  }
+
+  asio::awaitable<bool> write(beast::tcp_stream& stream, Response& response) {
+    stream.expires_after(options.write_timeout);
+    const auto [ec, bytes] = co_await http::async_write(stream, response, kUseTuple);
+    co_return !ec;
+  }
+
+  // Answers a request we will not serve, then closes the connection. Closing a socket with
+  // unread bytes makes the kernel send RST, and a client that is still sending (the rest of a
+  // huge header, a body) would lose our reply; so: reply, FIN, then read and discard what
+  // still comes, within request_timeout and up to kMaxDiscardBytes (a lingering close).
+  asio::awaitable<void> refuse(beast::tcp_stream& stream, Response& response) {
+    response.keep_alive(false);
+    if (!co_await write(stream, response)) co_return;
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream.expires_after(options.request_timeout);
+    std::array<char, kReadChunk> discard;
+    for (std::size_t total = 0; total < kMaxDiscardBytes;) {
+      const auto [ec, n] = co_await stream.async_read_some(asio::buffer(discard), kUseTuple);
+      if (ec) co_return;
+      total += n;
+    }
+  }
+
+  // On the server's thread. Ends the accept loop and every connection's operations, so that
+  // io.run() returns when their coroutines have finished.
+  void stop() {
+    stopping = true;
+    beast::error_code ignored;
+    acceptor.close(ignored);
+    retry_timer.cancel();
+    for (Connection* connection : connections) connection->stream.close();
+  }
+
+  // First: destroyed last, after the I/O objects and any coroutine frames that use it.
+  asio::io_context io{1};
+  const HttpServerOptions options;
+  const Handler handler;
+  tcp::acceptor acceptor;
+  bool accept_failing = false;  // the last accept failed (its warning was logged)
+  asio::steady_timer retry_timer;
+  const unsigned short port;
+  std::atomic<std::size_t> open{0};
+  // The server's thread only.
+  bool stopping = false;
+  std::unordered_set<Connection*> connections;
+  std::thread thread;  // last: started once everything it uses exists
+};
+
+HttpServer::HttpServer(const HttpServerOptions& options, Handler handler)
+    : impl_(std::make_unique<Impl>(options, std::move(handler))) {}
+
+HttpServer::~HttpServer() = default;
+
+unsigned short HttpServer::port() const noexcept {
+  return impl_->port;
+}
+
+std::size_t HttpServer::open_connections() const noexcept {
+  return impl_->open.load(std::memory_order_relaxed);
+}
+
+}  // namespace factotum::metrics
