@@ -313,7 +313,8 @@ int run_daemon(const CommandLine& cli, factotum::supervisor::WorkerLaunch* launc
       metrics.emplace(io, config,
                       factotum::MetricsService::Parts{worker, host, job_metrics,
                                                       launch != nullptr ? &launch->table : nullptr,
-                                                      FACTOTUM_VERSION});
+                                                      FACTOTUM_VERSION},
+                      launch != nullptr && launch->restarted);
     } catch (const std::exception& e) {
       Log::error(std::string("configuration error: ") + e.what());
       return kExitConfig;

@@ -39,6 +39,8 @@ constexpr auto kLivenessTick = 1s;
 constexpr auto kUnresponsive = 10s;
 // INFO for the queue sizes: at most this often.
 constexpr auto kQueueSizeInterval = 15s;
+// A restarted worker that cannot listen yet tries again this often.
+constexpr auto kListenRetry = 5s;
 
 double unix_seconds_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -59,6 +61,9 @@ struct MetricsService::Impl : std::enable_shared_from_this<Impl> {
   const bool queue_sizes_enabled;
   asio::steady_timer liveness_timer;
   asio::steady_timer poll_timer;
+  asio::steady_timer listen_timer;             // retrying to listen (a restarted worker)
+  std::optional<faktory::Client> poll_client;  // the INFO connection (control thread)
+  config::MetricsConfig listen_config;
   bool stopped = false;  // control thread
   std::atomic<Clock::rep> alive_at{Clock::now().time_since_epoch().count()};
   std::atomic<std::uint64_t> reloads_ok{0};
@@ -74,7 +79,45 @@ struct MetricsService::Impl : std::enable_shared_from_this<Impl> {
         parts(std::move(p)),
         queue_sizes_enabled(config.metrics.queue_sizes),
         liveness_timer(io_context),
-        poll_timer(io_context) {}
+        poll_timer(io_context),
+        listen_timer(io_context),
+        listen_config(config.metrics) {}
+
+  // Listens; throws std::runtime_error naming the address if it cannot.
+  void listen() {
+    metrics::EndpointSources sources;
+    sources.collectors.emplace_back([this](auto& out) { collect_jobs(out); });
+    sources.collectors.emplace_back([this](auto& out) { collect_worker(out); });
+    sources.collectors.emplace_back([](auto& out) { metrics::collect_process_metrics(out); });
+    sources.health = [this] { return health(); };
+    metrics::HttpServerOptions options;
+    options.host = listen_config.host;
+    options.port = std::to_string(listen_config.port);
+    try {
+      endpoint = std::make_unique<metrics::Endpoint>(options, std::move(sources));
+    } catch (const std::exception& e) {
+      throw std::runtime_error(std::string("metrics.listen: ") + e.what());
+    }
+    Log::info("serving metrics",
+              {{"listen", listen_config.listen}, {"port", std::to_string(endpoint->port())}});
+  }
+
+  // A worker started after another one died may find the address still taken (a process the
+  // dead worker started holds it, or another program took it meanwhile): it runs its jobs
+  // all the same and tries again every few seconds.
+  void listen_later() {
+    if (stopped) return;
+    listen_timer.expires_after(kListenRetry);
+    listen_timer.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+      auto self = weak.lock();
+      if (!self || ec || self->stopped) return;
+      try {
+        self->listen();
+      } catch (const std::exception&) {
+        self->listen_later();
+      }
+    });
+  }
 
   void tick() {
     alive_at.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
@@ -107,12 +150,8 @@ struct MetricsService::Impl : std::enable_shared_from_this<Impl> {
       const crash::CrashTally& tally = parts.table->tally();
       const auto used = std::min<std::size_t>(tally.jobtypes_used.load(std::memory_order_acquire),
                                               crash::CrashTally::kJobtypes);
-      const auto label = [this](std::string_view jobtype) {
-        return parts.host.plugin_for(jobtype) ? std::string(jobtype)
-                                              : std::string(metrics::kUnregistered);
-      };
       for (std::size_t i = 0; i < used; ++i) {
-        extras.crashed[label(tally.jobtypes[i].name.view())] +=
+        extras.crashed[std::string(tally.jobtypes[i].name.view())] +=
             tally.jobtypes[i].jobs.load(std::memory_order_relaxed);
       }
       const auto other = tally.other_jobs.load(std::memory_order_relaxed);
@@ -207,7 +246,7 @@ struct MetricsService::Impl : std::enable_shared_from_this<Impl> {
 
   asio::awaitable<void> poll_queue_sizes() {
     auto self = shared_from_this();
-    std::optional<faktory::Client> client;
+    auto& client = poll_client;  // (closed at once by stop(): a slow server holds nothing up)
     std::shared_ptr<const faktory::ClientOptions> built_from;
     bool warned = false;
     while (!stopped) {
@@ -246,24 +285,16 @@ struct MetricsService::Impl : std::enable_shared_from_this<Impl> {
   }
 };
 
-MetricsService::MetricsService(asio::io_context& io, const config::Config& config, Parts parts)
+MetricsService::MetricsService(asio::io_context& io, const config::Config& config, Parts parts,
+                               bool retry_listen)
     : impl_(std::make_shared<Impl>(io, config, std::move(parts))) {
-  metrics::EndpointSources sources;
-  Impl* impl = impl_.get();
-  sources.collectors.emplace_back([impl](auto& out) { impl->collect_jobs(out); });
-  sources.collectors.emplace_back([impl](auto& out) { impl->collect_worker(out); });
-  sources.collectors.emplace_back([](auto& out) { metrics::collect_process_metrics(out); });
-  sources.health = [impl] { return impl->health(); };
-  metrics::HttpServerOptions options;
-  options.host = config.metrics.host;
-  options.port = std::to_string(config.metrics.port);
   try {
-    impl_->endpoint = std::make_unique<metrics::Endpoint>(options, std::move(sources));
+    impl_->listen();
   } catch (const std::exception& e) {
-    throw std::runtime_error(std::string("metrics.listen: ") + e.what());
+    if (!retry_listen) throw;
+    Log::error(std::string(e.what()) + "; trying again every 5 s");
+    impl_->listen_later();
   }
-  Log::info("serving metrics",
-            {{"listen", config.metrics.listen}, {"port", std::to_string(impl_->endpoint->port())}});
   impl_->tick();
   if (impl_->queue_sizes_enabled) {
     worker::spawn(io, impl_->poll_queue_sizes(), "queue size poll");
@@ -288,10 +319,12 @@ void MetricsService::stop() {
   impl_->stopped = true;
   impl_->liveness_timer.cancel();
   impl_->poll_timer.cancel();
+  impl_->listen_timer.cancel();
+  if (impl_->poll_client) impl_->poll_client->close();
 }
 
 unsigned short MetricsService::port() const noexcept {
-  return impl_->endpoint->port();
+  return impl_->endpoint ? impl_->endpoint->port() : 0;
 }
 
 }  // namespace factotum

@@ -44,8 +44,11 @@ class MetricsService {
   };
 
   // Listens on config.metrics (enabled) at once. Throws std::runtime_error naming the address
-  // if it cannot (in use, not an address of this host, no permission).
-  MetricsService(boost::asio::io_context& io, const config::Config& config, Parts parts);
+  // if it cannot (in use, not an address of this host, no permission) — unless `retry_listen`
+  // (a worker restarted after a crash: the service is running): it then logs the error and
+  // tries again every 5 s.
+  MetricsService(boost::asio::io_context& io, const config::Config& config, Parts parts,
+                 bool retry_listen = false);
   ~MetricsService();
   MetricsService(const MetricsService&) = delete;
   MetricsService& operator=(const MetricsService&) = delete;
@@ -55,6 +58,7 @@ class MetricsService {
   // The worker stops: the liveness timer and the INFO poll end (so the io_context can run out
   // of work); the endpoint answers until destroyed, /healthz with 503 "stopping".
   void stop();
+  // 0 while not listening.
   unsigned short port() const noexcept;
 
  private:

@@ -113,7 +113,9 @@ void JobTable::count_crash(const std::vector<std::string_view>& jobtypes) noexce
   CrashTally& tally = shared_->tally;
   tally.worker_crashes.fetch_add(1, std::memory_order_relaxed);
   for (const std::string_view jobtype : jobtypes) {
-    const std::size_t used = tally.jobtypes_used.load(std::memory_order_relaxed);
+    // (Clamped: the worker could write this page, and a crash may have scribbled on it.)
+    const std::size_t used = std::min<std::size_t>(
+        tally.jobtypes_used.load(std::memory_order_relaxed), CrashTally::kJobtypes);
     std::size_t i = 0;
     while (i < used && tally.jobtypes[i].name.view() != jobtype) ++i;
     if (i == used) {

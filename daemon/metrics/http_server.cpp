@@ -22,6 +22,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include <fcntl.h>
 #include <pthread.h>
 
 #include <algorithm>
@@ -64,8 +65,16 @@ std::string address_text(const std::string& host, const std::string& port) {
   return host.find(':') == std::string::npos ? host + ":" + port : "[" + host + "]:" + port;
 }
 
+// Asio opens and accepts without SOCK_CLOEXEC: a process a plugin starts (the shell plugin's
+// commands) must not inherit the listener, or it could keep the port from the next worker.
+void close_on_exec(int fd) noexcept {
+  const int flags = ::fcntl(fd, F_GETFD);
+  if (flags >= 0) ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+}
+
 bool try_listen(tcp::acceptor& acceptor, const tcp::endpoint& endpoint, beast::error_code& ec) {
   acceptor.open(endpoint.protocol(), ec);
+  if (!ec) close_on_exec(acceptor.native_handle());
   // A restarted daemon must rebind at once, while its old connections sit in TIME_WAIT.
   if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec) acceptor.bind(endpoint, ec);
@@ -207,6 +216,7 @@ struct HttpServer::Impl {
         continue;
       }
       accept_failing = false;
+      close_on_exec(socket.native_handle());
       // Over the cap: accepted and closed at once, so the backlog cannot fill with clients
       // that wait for nothing.
       if (open.load(std::memory_order_relaxed) >= options.max_connections) continue;

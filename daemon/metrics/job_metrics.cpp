@@ -71,9 +71,9 @@ void JobMetrics::collect(std::vector<prometheus::MetricFamily>& out, const Extra
   std::array<std::uint64_t, kProcessorStates> states{};
   std::uint64_t in_use = 0;
   HistogramTotal fetches;
-  std::uint64_t reconnects = 0;
+  std::uint64_t reconnects = control_reconnects_.load(std::memory_order_relaxed);
   std::uint64_t ack_resends = 0;
-  std::uint64_t fail_resends = 0;
+  std::uint64_t fail_resends = control_fail_resends_.load(std::memory_order_relaxed);
   {
     std::lock_guard lock(mutex_);
     for (const auto& processor : processors_) {
@@ -105,8 +105,8 @@ void JobMetrics::collect(std::vector<prometheus::MetricFamily>& out, const Extra
                               "process died while the job ran; its supervisor FAILed it).",
                               prometheus::MetricType::Counter);
   auto durations = make_family("factotum_job_duration_seconds",
-                               "How long job functions ran, by jobtype (timeout: until the "
-                               "job was FAILed).",
+                               "How long job functions ran, by jobtype (timed out: until the "
+                               "job was FAILed; jobs that never ran are not observed).",
                                prometheus::MetricType::Histogram);
   for (const auto& [name, total] : jobtypes) {
     for (std::size_t i = 0; i < kOutcomes; ++i) {
@@ -142,8 +142,9 @@ void JobMetrics::collect(std::vector<prometheus::MetricFamily>& out, const Extra
   out.push_back(std::move(fetch));
 
   auto reconnect = make_family("factotum_server_reconnects_total",
-                               "Processor connections to the Faktory server opened again "
-                               "after one was lost, refused or replaced.",
+                               "Connections to the Faktory server opened again after one was "
+                               "lost, refused or replaced (processors, and the connection the "
+                               "control thread FAILs timed-out jobs on).",
                                prometheus::MetricType::Counter);
   add_sample(reconnect, {}, static_cast<double>(reconnects));
   out.push_back(std::move(reconnect));

@@ -53,20 +53,26 @@ enum class ProcessorState : std::uint8_t {
 inline constexpr std::size_t kProcessorStates = 6;
 
 // One jobtype's counts on one processor. Written with fetch_add: the processor, and for a
-// job it took over, the control thread.
-struct JobtypeCells {
+// job it took over, the control thread. A cache line of its own (no false sharing with
+// another processor's cells).
+struct alignas(64) JobtypeCells {
   std::array<std::atomic<std::uint64_t>, kOutcomes> outcomes{};
   DurationCells durations;
 
+  // A job whose function ran for `took`.
   void count(Outcome outcome, std::chrono::nanoseconds took) noexcept {
-    outcomes[static_cast<std::size_t>(outcome)].fetch_add(1, std::memory_order_relaxed);
+    count(outcome);
     durations.observe(took);
+  }
+  // A job whose function never ran (an invalid payload, refused at shutdown).
+  void count(Outcome outcome) noexcept {
+    outcomes[static_cast<std::size_t>(outcome)].fetch_add(1, std::memory_order_relaxed);
   }
 };
 
 class JobMetrics;
 
-class ProcessorMetrics {
+class alignas(64) ProcessorMetrics {
  public:
   // The cells of `jobtype`. `registered` is asked once per new jobtype (it takes the plugin
   // registry's lock); an unregistered one is asked each time, so that one registered later by
@@ -114,6 +120,11 @@ class JobMetrics {
 
   // A processor's cells: a free slot of a retired processor (its counts stay), or a new one.
   ProcessorMetrics& acquire();
+  // The control thread's own connection (the FAILs of jobs it took over).
+  void control_reconnected() noexcept {
+    control_reconnects_.fetch_add(1, std::memory_order_relaxed);
+  }
+  void control_resent() noexcept { control_fail_resends_.fetch_add(1, std::memory_order_relaxed); }
   // The processor has exited: its slot counts no state any more and can be reused.
   void release(ProcessorMetrics& processor) noexcept;
 
@@ -132,6 +143,8 @@ class JobMetrics {
  private:
   mutable std::mutex mutex_;
   std::vector<std::unique_ptr<ProcessorMetrics>> processors_;
+  std::atomic<std::uint64_t> control_reconnects_{0};
+  std::atomic<std::uint64_t> control_fail_resends_{0};
 };
 
 }  // namespace factotum::metrics

@@ -64,7 +64,7 @@ double boot_time() {
 
 double open_fds() {
   std::error_code ec;
-  double count = 0;
+  double count = -1;  // the directory iterator's own descriptor is not the process's
   for (std::filesystem::directory_iterator it("/proc/self/fd", ec), end; !ec && it != end;
        it.increment(ec)) {
     ++count;

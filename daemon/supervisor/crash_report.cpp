@@ -113,7 +113,8 @@ CrashReport describe_crash(const crash::JobTable& table, const WorkerDeath& deat
       fail.message = "the worker process died (" + report.how + ") while this job ran (" +
                      where(*record) + ", for " + ran + "); it will be retried";
     }
-    report.fails.push_back({std::move(fail), jobtype});
+    report.fails.push_back(
+        {std::move(fail), jobtype, record->plugin_known.load(std::memory_order_acquire)});
   }
 
   report.summary = "the worker process died: " + report.how;

@@ -36,6 +36,7 @@ struct LoadCrash {
 struct CrashFail {
   faktory::commands::FailArgs fail;
   std::string jobtype;
+  bool ran_in_plugin = false;  // its jobtype was registered: a plugin's function ran it
 };
 
 struct CrashReport {

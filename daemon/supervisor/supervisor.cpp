@@ -3,6 +3,7 @@
 #include "crash/job_table.hpp"
 #include "daemon_settings.hpp"
 #include "faktory/blocking_client.hpp"
+#include "metrics/job_metrics.hpp"
 #include "service/log.hpp"
 #include "service/signal_text.hpp"
 #include "service/signals.hpp"
@@ -179,7 +180,7 @@ class Supervisor {
     ::sigaddset(&mask, service::forwarded_other_signal());
     ::sigdelset(&mask, service::forwarded_stop_signal());
     ::sigprocmask(SIG_SETMASK, &mask, nullptr);
-    WorkerLaunch launch{table_, notify, quarantine_, original_mask_};
+    WorkerLaunch launch{table_, notify, quarantine_, original_mask_, ever_started_};
     int code = kExitSoftware;
     try {
       code = run_worker_(launch);
@@ -209,9 +210,12 @@ class Supervisor {
     if (table_.was_started()) ever_started_ = true;
     const CrashReport report = describe_crash(table_, {status, unresponsive}, now);
     Log::error(report.summary, {{"jobs_in_flight", std::to_string(report.fails.size())}});
-    std::vector<std::string_view> jobtypes;  // for the next worker's metrics
-    for (const CrashFail& job : report.fails) jobtypes.push_back(job.jobtype);
-    table_.count_crash(jobtypes);
+    // For the next worker's metrics, under the label its own counters would use.
+    std::vector<std::string_view> labels;
+    for (const CrashFail& job : report.fails) {
+      labels.push_back(job.ran_in_plugin ? std::string_view(job.jobtype) : metrics::kUnregistered);
+    }
+    table_.count_crash(labels);
     fail_jobs(report);
     if (report.incomplete > 0) {
       Log::error(std::to_string(report.incomplete) +

@@ -38,6 +38,9 @@ struct WorkerLaunch {
   // The signal mask to restore once the worker's own signal handling is in place (until then
   // TSTP, TTIN and HUP stay blocked: their default actions would stop or kill it).
   sigset_t signal_mask;
+  // Another worker ran before this one (and died): the service has started; a problem that
+  // would stop a start (the metrics address taken) must not stop it now.
+  bool restarted = false;
 };
 
 // Runs the worker (`run_worker`, in a forked child; returns its exit status) under

@@ -1,6 +1,7 @@
 #include "worker/control_reports.hpp"
 
 #include "faktory/client.hpp"
+#include "metrics/job_metrics.hpp"
 #include "service/log.hpp"
 #include "worker/backoff.hpp"
 #include "worker/spawn.hpp"
@@ -13,6 +14,7 @@
 #include <deque>
 #include <optional>
 #include <random>
+#include <utility>
 
 namespace factotum::worker {
 
@@ -38,6 +40,7 @@ struct ControlReports::Impl : std::enable_shared_from_this<Impl> {
   Backoff backoff{std::random_device{}()};
   asio::steady_timer timer;
   Clock::time_point connected_since{};
+  bool ever_connected = false;  // a later connection counts as a reconnect (metrics)
   std::function<void()> on_idle;
 
   Impl(asio::io_context& io_context, WorkerContext& worker)
@@ -81,6 +84,9 @@ struct ControlReports::Impl : std::enable_shared_from_this<Impl> {
       backoff.reset();
       connected_since = Clock::now();
       context.status.connected();
+      if (std::exchange(ever_connected, true) && context.job_metrics != nullptr) {
+        context.job_metrics->control_reconnected();
+      }
       co_return true;
     }
     context.status.failed(connected.error().what(), attempt);
@@ -94,8 +100,12 @@ struct ControlReports::Impl : std::enable_shared_from_this<Impl> {
     if (client && client->is_connected() && built_from != pending.origin) {
       co_await client->end();  // another server or other credentials (a reload)
     }
+    bool sent_before = false;
     for (;;) {
       if (client && client->is_connected()) {
+        if (std::exchange(sent_before, true) && context.job_metrics != nullptr) {
+          context.job_metrics->control_resent();
+        }
         auto sent = co_await client->fail(pending.failure);
         if (sent) {
           if (pending.on_answered) pending.on_answered();

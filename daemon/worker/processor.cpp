@@ -42,6 +42,9 @@ Processor::Processor(WorkerContext& context, DeadlineWatch& deadlines, unsigned 
       on_exit_(std::move(on_exit)),
       record_(context.job_table != nullptr ? context.job_table->acquire() : nullptr),
       metrics_(context.job_metrics != nullptr ? &context.job_metrics->acquire() : nullptr),
+      registered_([&host = context.host](std::string_view jobtype) {
+        return host.plugin_for(jobtype).has_value();
+      }),
       seed_(random_seed(index)),
       backoff_(seed_ ^ 0x9e3779b97f4a7c15ULL) {}
 
@@ -277,7 +280,7 @@ std::optional<Processor::Report> Processor::run_job(std::string payload) {
         "factotum was shutting down and did not start the job (it arrived after the shutdown "
         "deadline)",
         {}};
-    if (cells != nullptr) cells->count(metrics::Outcome::failed, {});
+    if (cells != nullptr) cells->count(metrics::Outcome::failed);
     return report;
   }
   deadlines_.job_started(deadline);
@@ -317,9 +320,10 @@ std::optional<Processor::Report> Processor::run_job(std::string payload) {
     return std::nullopt;
   }
   if (cells != nullptr) {
-    cells->count(outcome.succeeded()                   ? metrics::Outcome::succeeded
-                 : outcome.errtype == "UnknownJobtype" ? metrics::Outcome::unknown_jobtype
-                                                       : metrics::Outcome::failed,
+    // (No plugin ran it: its jobtype is not registered.)
+    cells->count(outcome.succeeded()      ? metrics::Outcome::succeeded
+                 : outcome.plugin.empty() ? metrics::Outcome::unknown_jobtype
+                                          : metrics::Outcome::failed,
                  duration);
   }
   if (outcome.succeeded()) {
@@ -356,7 +360,7 @@ std::optional<Processor::Report> Processor::invalid_job(const std::string& paylo
   if (record_ != nullptr) {
     record_->begin(salvaged->jid, salvaged->jobtype, Clock::now().time_since_epoch().count());
   }
-  if (auto* cells = cells_for(salvaged->jobtype)) cells->count(metrics::Outcome::failed, {});
+  if (auto* cells = cells_for(salvaged->jobtype)) cells->count(metrics::Outcome::failed);
   // Its reserve_for is unknown: assume the shortest reservation the server grants (60 s).
   return Report{salvaged->jid, salvaged->jobtype,
                 faktory::commands::FailArgs{salvaged->jid, "InvalidJob", salvaged->problem, {}},
@@ -441,9 +445,7 @@ void Processor::set_state(State state) noexcept {
 
 metrics::JobtypeCells* Processor::cells_for(std::string_view jobtype) {
   if (metrics_ == nullptr) return nullptr;
-  return &metrics_->jobtype(jobtype, [this](std::string_view name) {
-    return context_.host.plugin_for(name).has_value();
-  });
+  return &metrics_->jobtype(jobtype, registered_);
 }
 
 void Processor::end_record() noexcept {

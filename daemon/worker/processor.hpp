@@ -35,7 +35,7 @@ struct JobRecord;
 namespace factotum::metrics {
 class ProcessorMetrics;
 struct JobtypeCells;
-}
+}  // namespace factotum::metrics
 
 namespace factotum::worker {
 
@@ -142,8 +142,10 @@ class Processor {
   const unsigned index_;
   const std::function<void(unsigned)> on_exit_;
   JobSlot slot_;
-  crash::JobRecord* const record_;  // in the crash table; null when not supervised
+  crash::JobRecord* const record_;            // in the crash table; null when not supervised
   metrics::ProcessorMetrics* const metrics_;  // null when no metrics are kept
+  // Whether a plugin registered a jobtype (its metrics label): asked once per new jobtype.
+  const std::function<bool(std::string_view)> registered_;
   std::atomic<bool> retiring_{false};
   std::atomic<bool> exited_{false};
   std::atomic<State> state_{State::starting};

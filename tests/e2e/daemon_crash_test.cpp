@@ -356,19 +356,18 @@ TEST_CASE("a TERM sent to both processes (pkill, systemctl kill) is taken once, 
   CHECK(d.server.fail_count(running.jid) == 0);
 }
 
-TEST_CASE("the next worker's metrics count the jobs a crash took down, by jobtype") {
-  SKIP_UNDER_SANITIZER();
+TEST_CASE("the next worker's metrics count the jobs the dead worker was running, by jobtype") {
+  // (Killed from outside rather than by a plugin's crash: this runs under the sanitizers too.)
   const unsigned short port = free_port();
   CrashDaemon d(2, "", "metrics:\n  listen: 127.0.0.1:" + std::to_string(port) + "\n");
-  publish_variant("crash_jobs.so", d.plugins, "crash_jobs.so");
   d.daemon.start();
+  const pid_t first_worker = d.worker_pid();
   auto producer = producer_for(d.server);
   Gate gate;
   auto busy = job("gate", gate.args());
   push_and_await_start(d.daemon, *producer, busy);
-  auto crashing = job("segfault");
-  REQUIRE(producer->push(crashing));
-  REQUIRE(wait_failed(d.server, {crashing.jid, busy.jid}));
+  ::kill(first_worker, SIGKILL);
+  REQUIRE(wait_failed(d.server, {busy.jid}));
 
   // The new worker serves the endpoint, with the supervisor's tally.
   std::optional<Scrape> after;
@@ -380,9 +379,8 @@ TEST_CASE("the next worker's metrics count the jobs a crash took down, by jobtyp
       kDeadline));
   REQUIRE(after);
   CHECK(after->value("factotum_jobs_finished_total",
-                     {{"jobtype", "segfault"}, {"outcome", "crashed"}}) == 1.0);
-  CHECK(after->value("factotum_jobs_finished_total",
                      {{"jobtype", "gate"}, {"outcome", "crashed"}}) == 1.0);
+  CHECK(d.worker_pid() != first_worker);
   d.daemon.process().signal(SIGTERM);
   CHECK(d.daemon.process().wait_exit(kDeadline) == 0);
 }

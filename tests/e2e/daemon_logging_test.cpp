@@ -177,4 +177,8 @@ TEST_CASE("a JOURNAL_STREAM that is not stderr's leaves text lines with timestam
   REQUIRE(failed);
   CHECK(failed->find("Z warning job failed jid=") != std::string::npos);
   CHECK(line_with(lines, "Z info worker started").has_value());
+  // A plugin's line from its init: no empty jid= field.
+  const auto from_init = line_with(lines, "e2e_jobs initialised");
+  REQUIRE(from_init);
+  CHECK(from_init->ends_with("e2e_jobs initialised plugin=e2e_jobs"));
 }

@@ -77,8 +77,8 @@ struct HttpReply {
 };
 
 inline HttpReply http_get(unsigned short port, const std::string& path) {
-  const std::string raw =
-      http_exchange(port, "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  const std::string raw = http_exchange(
+      port, "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
   HttpReply reply;
   if (raw.rfind("HTTP/1.1 ", 0) != 0 || raw.size() < 12) return reply;
   reply.status = std::stoi(raw.substr(9, 3));
