@@ -303,7 +303,6 @@ int run_daemon(const CommandLine& cli, factotum::supervisor::WorkerLaunch* launc
   });
   worker.set_on_finished([&] {
     reloader.close();
-    if (metrics) metrics->stop();
     plugin_watch.close();
     notifications.close();
     signals.close();

@@ -58,13 +58,12 @@ void add_single(std::vector<prometheus::MetricFamily>& out, const char* name, co
 struct MetricsService::Impl : std::enable_shared_from_this<Impl> {
   asio::io_context& io;
   Parts parts;
-  const bool queue_sizes_enabled;
+  const config::MetricsConfig metrics_config;  // metrics.* as read at start (not live)
   asio::steady_timer liveness_timer;
   asio::steady_timer poll_timer;
   asio::steady_timer listen_timer;             // retrying to listen (a restarted worker)
   std::optional<faktory::Client> poll_client;  // the INFO connection (control thread)
-  config::MetricsConfig listen_config;
-  bool stopped = false;  // control thread
+  bool stopped = false;                        // control thread
   std::atomic<Clock::rep> alive_at{Clock::now().time_since_epoch().count()};
   std::atomic<std::uint64_t> reloads_ok{0};
   std::atomic<std::uint64_t> reloads_failed{0};
@@ -77,11 +76,10 @@ struct MetricsService::Impl : std::enable_shared_from_this<Impl> {
   Impl(asio::io_context& io_context, const config::Config& config, Parts p)
       : io(io_context),
         parts(std::move(p)),
-        queue_sizes_enabled(config.metrics.queue_sizes),
+        metrics_config(config.metrics),
         liveness_timer(io_context),
         poll_timer(io_context),
-        listen_timer(io_context),
-        listen_config(config.metrics) {}
+        listen_timer(io_context) {}
 
   // Listens; throws std::runtime_error naming the address if it cannot.
   void listen() {
@@ -91,15 +89,15 @@ struct MetricsService::Impl : std::enable_shared_from_this<Impl> {
     sources.collectors.emplace_back([](auto& out) { metrics::collect_process_metrics(out); });
     sources.health = [this] { return health(); };
     metrics::HttpServerOptions options;
-    options.host = listen_config.host;
-    options.port = std::to_string(listen_config.port);
+    options.host = metrics_config.host;
+    options.port = std::to_string(metrics_config.port);
     try {
       endpoint = std::make_unique<metrics::Endpoint>(options, std::move(sources));
     } catch (const std::exception& e) {
       throw std::runtime_error(std::string("metrics.listen: ") + e.what());
     }
     Log::info("serving metrics",
-              {{"listen", listen_config.listen}, {"port", std::to_string(endpoint->port())}});
+              {{"listen", metrics_config.listen}, {"port", std::to_string(endpoint->port())}});
   }
 
   // A worker started after another one died may find the address still taken (a process the
@@ -296,7 +294,7 @@ MetricsService::MetricsService(asio::io_context& io, const config::Config& confi
     impl_->listen_later();
   }
   impl_->tick();
-  if (impl_->queue_sizes_enabled) {
+  if (impl_->metrics_config.queue_sizes) {
     worker::spawn(io, impl_->poll_queue_sizes(), "queue size poll");
   }
 }

@@ -43,8 +43,8 @@ struct CrashMark {
 
 // What the supervisor counts across workers, for the metrics of the worker that follows
 // (reset() keeps it): abnormal deaths, and the jobs in flight at each by metrics label (the
-// jobtype, or "_unregistered" for one no plugin ran). Written by
-// the supervisor only while no worker runs; read by the next worker's metrics endpoint.
+// jobtype, or "_unregistered" for one no plugin ran). Written by the supervisor only while no
+// worker runs; read by the next worker's metrics endpoint.
 struct CrashTally {
   static constexpr std::size_t kJobtypes = 64;  // more distinct jobtypes count as `other_jobs`
   struct Jobtype {

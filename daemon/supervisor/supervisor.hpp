@@ -36,7 +36,8 @@ struct WorkerLaunch {
   service::SystemdNotify& notify;
   const Quarantine& quarantine;
   // The signal mask to restore once the worker's own signal handling is in place (until then
-  // TSTP, TTIN and HUP stay blocked: their default actions would stop or kill it).
+  // the signals it handles stay blocked, but for the forwarded stop: supervisor.cpp
+  // run_child).
   sigset_t signal_mask;
   // Another worker ran before this one (and died): the service has started; a problem that
   // would stop a start (the metrics address taken) must not stop it now.

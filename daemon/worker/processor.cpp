@@ -310,8 +310,8 @@ std::optional<Processor::Report> Processor::run_job(std::string payload) {
   const auto duration = Clock::now() - started;
   const auto took = millis_text(duration);
   if (!slot_.end()) {
-    // (Counted by the control thread when it took the job over.)
-    // The control thread FAILed it when its deadline passed (or at shutdown).
+    // The control thread FAILed it when its deadline passed (or at shutdown), and counted it
+    // then.
     Log::warning("a timed-out job returned; its result is dropped",
                  {{"jid", job.jid},
                   {"jobtype", job.jobtype},
@@ -376,12 +376,13 @@ Processor::Fetched Processor::report_and_fetch(const std::optional<Report>& repo
     end_record();
     return no_job;
   }
+  bool sent_before = false;  // went out once on a connection that broke before the answer
   if (may_fetch() && !connection_outdated() && !context_.connections_held() &&
       client_->is_connected()) {
     // The usual case: the next FETCH goes out in the same write as the report. Same rule as
     // run(): the decision to FETCH is taken before sending, never undone.
     set_state(State::reporting);
-    const auto sent = Clock::now();
+    const auto sent = Clock::now();  // the FETCH's round trip starts with this write
     const auto& queues = next_queues();
     faktory::Result<void> reported = report->failure
                                          ? client_->fail_then_fetch(*report->failure, queues)
@@ -407,11 +408,9 @@ Processor::Fetched Processor::report_and_fetch(const std::optional<Report>& repo
     // The connection broke before the report was answered: resend it below. The FETCH went
     // with the connection.
     context_.status.failed(reported.error().what(), connected_since_);
-    report_until_answered(*report, true);
-    end_record();
-    return no_job;
+    sent_before = true;
   }
-  report_until_answered(*report);
+  report_until_answered(*report, sent_before);
   end_record();
   return no_job;
 }
