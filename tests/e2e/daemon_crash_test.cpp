@@ -366,6 +366,9 @@ TEST_CASE("the next worker's metrics count the jobs the dead worker was running,
   Gate gate;
   auto busy = job("gate", gate.args());
   push_and_await_start(d.daemon, *producer, busy);
+  // Inside the plugin's function: a job killed before its plugin was looked up is counted
+  // under the unregistered label, as the worker's own counters would.
+  REQUIRE(d.server.wait_for([&](const TestServer::Stats&) { return gate.entered(); }, kDeadline));
   ::kill(first_worker, SIGKILL);
   REQUIRE(wait_failed(d.server, {busy.jid}));
 

@@ -43,6 +43,8 @@ struct Gate {
   std::filesystem::path file = dir.path / "open";
   boost::json::array args() const { return {boost::json::string(file.string())}; }
   void open() const { std::ofstream(file) << "open\n"; }
+  // The job has entered the plugin's function (it was not merely fetched).
+  bool entered() const { return std::filesystem::exists(file.string() + ".entered"); }
 };
 
 // A job with a few retries (a failed one lands in the retry set, where tests read it).

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -56,10 +57,13 @@ FACTOTUM_PLUGIN("e2e_jobs", "1.0.0", [](factotum::Registrar& r) {
   // Sleeps args[0] ms, stopping early (Cancelled) when cancelled.
   r.jobtype("sleep",
             [](factotum::Job& job) { sleep_polling(job, first_number(job.args_json()), true); });
-  // Waits until the file named by args[0] exists (the test opens the gate), stopping early
-  // (Cancelled) when cancelled: a job that stays in flight exactly as long as a test needs.
+  // Marks its entry (args[0] + ".entered"), then waits until the file named by args[0] exists
+  // (the test opens the gate), stopping early (Cancelled) when cancelled: a job that stays in
+  // flight exactly as long as a test needs.
   r.jobtype("gate", [](factotum::Job& job) {
     const std::string path = e2e::first_string(job.args_json());
+    // Tells the test the job is inside the plugin's function (not merely fetched).
+    std::ofstream(path + ".entered") << job.jid() << '\n';
     while (::access(path.c_str(), F_OK) != 0) {
       job.throw_if_cancelled();
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
