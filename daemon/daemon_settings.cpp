@@ -29,7 +29,8 @@ bool same_connection(const faktory::ClientOptions& a, const faktory::ClientOptio
          a.tls.ca_file == b.tls.ca_file && a.tls.cert_file == b.tls.cert_file &&
          a.tls.key_file == b.tls.key_file && a.tls.verify == b.tls.verify &&
          a.tls.server_name == b.tls.server_name && a.identity.wid == b.identity.wid &&
-         a.identity.labels == b.identity.labels;
+         a.identity.labels == b.identity.labels && a.connect_timeout == b.connect_timeout &&
+         a.command_timeout == b.command_timeout && a.fetch_timeout == b.fetch_timeout;
 }
 
 }  // namespace
@@ -49,6 +50,9 @@ std::shared_ptr<const worker::WorkerSettings> make_worker_settings(
   connection->tls.key_file = config.faktory.tls.key_file.string();
   connection->tls.verify = config.faktory.tls.verify;
   connection->identity = faktory::process_identity(wid, config.worker.labels);
+  connection->connect_timeout = config.faktory.timeout;
+  connection->command_timeout = config.faktory.timeout;
+  connection->fetch_timeout = 2 * config.faktory.timeout;
 
   auto settings = std::make_shared<worker::WorkerSettings>();
   settings->tls_files_stamp = connection->url.tls ? tls_files_stamp(connection->tls) : "";

@@ -103,6 +103,11 @@ struct FaktoryConfig {
   std::filesystem::path password_file;  // set when password_source == file
 
   TlsConfig tls;
+
+  // faktory.timeout: how long to wait for a connection, a TLS handshake or a reply before
+  // the connection is given up and made again. A FETCH waits twice as long (the server holds
+  // it up to 2 s while the queues are empty).
+  std::chrono::milliseconds timeout{std::chrono::seconds(5)};
 };
 
 struct Queue {

@@ -101,6 +101,7 @@ void compare_faktory(const FaktoryConfig& b, const FaktoryConfig& a, Changes& ou
   out.compare("faktory.tls.cert_file", path_text(b.tls.cert_file), path_text(a.tls.cert_file));
   out.compare("faktory.tls.key_file", path_text(b.tls.key_file), path_text(a.tls.key_file));
   out.compare("faktory.tls.verify", bool_text(b.tls.verify), bool_text(a.tls.verify));
+  out.compare("faktory.timeout", format_duration(b.timeout), format_duration(a.timeout));
 }
 
 void compare_worker(const WorkerConfig& b, const WorkerConfig& a, Changes& out) {

@@ -72,6 +72,7 @@ std::string describe(const Config& c) {
   line("  url: " + c.faktory.url.redacted() + " (" + c.faktory.url_origin + ")");
   line("  password: " + password_line(c.faktory));
   line("  tls: " + tls_line(c.faktory));
+  line("  timeout: " + format_duration(c.faktory.timeout));
 
   const WorkerConfig& w = c.worker;
   line("worker:");

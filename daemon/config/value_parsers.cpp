@@ -25,6 +25,10 @@ constexpr milliseconds kMaxShutdownTimeout = 24h;
 // PROTOCOL.md §4: BEAT no more often than every 5 s and at least every 60 s (the server reaps
 // a worker 60-75 s after its last BEAT).
 constexpr milliseconds kMinHeartbeat = 5s;
+// Below 500 ms a loaded server's reply is taken for a dead connection; above 5 minutes a dead
+// one goes unnoticed for longer than a job's reservation margin.
+constexpr milliseconds kMinNetworkTimeout = 500ms;
+constexpr milliseconds kMaxNetworkTimeout = 5min;
 constexpr milliseconds kMaxHeartbeat = 60s;
 
 bool is_digit(char c) noexcept {
@@ -156,6 +160,14 @@ std::optional<std::string> check_shutdown_timeout(milliseconds timeout) {
   if (timeout > kMaxShutdownTimeout) {
     return "must be at most " + format_duration(kMaxShutdownTimeout) + ", got " +
            format_duration(timeout);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_network_timeout(milliseconds timeout) {
+  if (timeout < kMinNetworkTimeout || timeout > kMaxNetworkTimeout) {
+    return "must be between " + format_duration(kMinNetworkTimeout) + " and " +
+           format_duration(kMaxNetworkTimeout) + ", got " + format_duration(timeout);
   }
   return std::nullopt;
 }

@@ -39,6 +39,7 @@ std::optional<std::string> check_wid(std::string_view wid);
 // Ranges of the durations (parse_duration() reads them).
 std::optional<std::string> check_shutdown_timeout(std::chrono::milliseconds timeout);
 std::optional<std::string> check_heartbeat_interval(std::chrono::milliseconds interval);
+std::optional<std::string> check_network_timeout(std::chrono::milliseconds timeout);
 std::optional<std::string> check_jobtype_timeout(std::chrono::milliseconds timeout);
 
 // A lexically normal absolute path without a trailing separator, so "/a/b/" and "/a/./b"

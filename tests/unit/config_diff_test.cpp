@@ -97,6 +97,13 @@ TEST_CASE("worker settings: one line each, old value then new", "[config][diff]"
   CHECK(describe_changes(named, before) == Lines{"worker.wid: worker-7 → (generated)"});
 }
 
+TEST_CASE("the network timeout is a change of the faktory section", "[config][diff]") {
+  const Config before;
+  Config after = before;
+  after.faktory.timeout = 1500ms;
+  CHECK(describe_changes(before, after) == Lines{"faktory.timeout: 5s → 1500ms"});
+}
+
 TEST_CASE("queues are shown as written: a list in strict order, a map with weights",
           "[config][diff]") {
   const Config strict = parse("worker:\n  queues: [critical, default]\n");

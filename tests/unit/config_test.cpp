@@ -90,6 +90,7 @@ TEST_CASE("an empty file gives every default", "[config][defaults]") {
     CHECK(c.faktory.tls.cert_file.empty());
     CHECK(c.faktory.tls.key_file.empty());
     CHECK(c.faktory.tls.verify);
+    CHECK(c.faktory.timeout == 5s);
 
     CHECK(c.worker.concurrency == 10);
     CHECK(c.worker.concurrency_source == ValueSource::default_value);
@@ -354,6 +355,14 @@ TEST_CASE("duration keys report the unit problem and their range", "[config][err
         "worker after 60s without a heartbeat), got 2m");
   CHECK(parse("worker:\n  heartbeat_interval: 5s\n").worker.heartbeat_interval == 5s);
   CHECK(parse("worker:\n  heartbeat_interval: 60000ms\n").worker.heartbeat_interval == 60s);
+  CHECK(error_of("faktory:\n  timeout: 100ms\n") ==
+        "t.yaml:2:12: faktory.timeout: must be between 500ms and 5m, got 100ms");
+  CHECK(error_of("faktory:\n  timeout: 1h\n") ==
+        "t.yaml:2:12: faktory.timeout: must be between 500ms and 5m, got 1h");
+  CHECK(error_of("faktory:\n  timeout: 5\n") ==
+        "t.yaml:2:12: faktory.timeout: missing unit in '5': write 5s, 5ms, 5m or 5h");
+  CHECK(parse("faktory:\n  timeout: 500ms\n").faktory.timeout == 500ms);
+  CHECK(parse("faktory:\n  timeout: 5m\n").faktory.timeout == 5min);
   CHECK(error_of("jobtypes:\n  email:\n    timeout: 0s\n") ==
         "t.yaml:3:14: jobtypes.email.timeout: must be greater than zero, got 0s");
   CHECK(error_of("jobtypes:\n  email:\n    timeout: [1s]\n") ==

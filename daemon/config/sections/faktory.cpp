@@ -1,13 +1,14 @@
-// faktory: url, password | password_file, tls.{ca_file,cert_file,key_file,verify}.
+// faktory: url, password | password_file, tls.{ca_file,cert_file,key_file,verify}, timeout.
 #include "config/referenced_files.hpp"
 #include "config/sections/sections.hpp"
+#include "config/value_parsers.hpp"
 
 #include <optional>
 
 namespace factotum::config {
 namespace {
 
-constexpr std::string_view kFaktoryKeys[] = {"url", "password", "password_file", "tls"};
+constexpr std::string_view kFaktoryKeys[] = {"url", "password", "password_file", "tls", "timeout"};
 constexpr std::string_view kTlsKeys[] = {"ca_file", "cert_file", "key_file", "verify"};
 
 void read_tls(const YamlReader& yaml, const YAML::Node& tls_key, const YAML::Node& v,
@@ -99,6 +100,11 @@ void read_faktory(const YamlReader& yaml, const YAML::Node& v, const faktory::En
                    password_file_line = yaml.where(k).line;
                  } else if (key == "tls") {
                    read_tls(yaml, k, value, out.tls, facts);
+                 } else if (key == "timeout") {
+                   out.timeout = yaml.duration(k, value, path);
+                   if (auto error = check_network_timeout(out.timeout)) {
+                     yaml.fail(value, path, std::move(*error));
+                   }
                  }
                });
 }
