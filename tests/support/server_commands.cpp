@@ -159,7 +159,10 @@ Reply ServerState::ack(std::string_view payload) {
   }
   if (!ok || jid.empty()) return Reply::error("invalid ACK " + std::string(payload));
   if (options_.record_history) ++ack_counts_[jid];
-  if (working_.erase(jid)) ++processed_;
+  if (working_.erase(jid)) {
+    ++processed_;
+    if (options_.record_history) acked_.insert(jid);
+  }
   return Reply::ok();
 }
 

@@ -99,6 +99,7 @@ std::string ServerState::push_job(Job job) {
   if (job.reserve_for > 86400) return "jobs cannot be reserved for more than one day";
   if (job.created_at.empty()) job.created_at = gotime::format_rfc3339nano(now());
   if (job.queue.empty()) job.queue = "default";
+  if (options_.record_history) pushed_.push_back(job.jid);
   if (!job.at.empty()) {
     auto parsed = gotime::parse_rfc3339nano(job.at);
     if (auto* err = std::get_if<std::string>(&parsed)) {
@@ -329,6 +330,19 @@ std::size_t ServerState::ack_count(std::string_view jid) const {
 std::size_t ServerState::fail_count(std::string_view jid) const {
   auto it = fail_counts_.find(jid);
   return it == fail_counts_.end() ? 0 : it->second;
+}
+
+std::map<std::string, std::string> ServerState::job_fates() const {
+  std::map<std::string, std::string> fates;
+  for (const auto& jid : acked_) fates[jid] = "acked";
+  for (const auto& [name, queue] : queues_) {
+    for (const auto& job : queue) fates[job.jid] = "queued";
+  }
+  for (const auto& [jid, reservation] : working_) fates[jid] = "reserved";
+  for (const auto& [at, job] : scheduled_) fates[job.jid] = "scheduled";
+  for (const auto& [at, job] : retries_) fates[job.jid] = "retry";
+  for (const auto& [at, job] : dead_) fates[job.jid] = "dead";
+  return fates;
 }
 
 std::vector<std::string> ServerState::set_payloads(std::string_view target) const {

@@ -132,6 +132,9 @@ class ServerState {
   std::size_t ack_count(std::string_view jid) const;
   std::size_t fail_count(std::string_view jid) const;
   std::vector<std::string> set_payloads(std::string_view target) const;
+  // TestServer::job_fates / pushed_jids.
+  std::map<std::string, std::string> job_fates() const;
+  const std::vector<std::string>& pushed_jids() const { return pushed_; }
 
  private:
   struct Reservation {
@@ -181,6 +184,8 @@ class ServerState {
   TaskStats scheduled_task_, retries_task_, dead_task_;
   std::uint64_t busy_reaped_ = 0, workers_reaped_ = 0;
   std::map<std::string, std::size_t, std::less<>> ack_counts_, fail_counts_;
+  std::set<std::string> acked_;      // jids whose ACK ended their reservation (record_history)
+  std::vector<std::string> pushed_;  // jids accepted by PUSH/PUSHB, in order (record_history)
 };
 
 }  // namespace factotum::testing::detail

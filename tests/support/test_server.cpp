@@ -319,6 +319,14 @@ std::vector<std::string> TestServer::scheduled_jobs() const {
   return impl_->call([&] { return impl_->core.state.set_payloads("scheduled"); });
 }
 
+std::map<std::string, std::string> TestServer::job_fates() const {
+  return impl_->call([&] { return impl_->core.state.job_fates(); });
+}
+
+std::vector<std::string> TestServer::pushed_jids() const {
+  return impl_->call([&] { return impl_->core.state.pushed_jids(); });
+}
+
 std::vector<std::string> TestServer::working_jids() const {
   return impl_->call([&] { return impl_->core.state.working_jids(); });
 }

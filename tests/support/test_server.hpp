@@ -44,7 +44,8 @@ struct TestServerOptions {
   // After begin_shutdown(), connections still open are closed after this grace period (a
   // real server exits ~0.2–0.5 s after SIGTERM, transcript 14).
   std::chrono::milliseconds shutdown_grace{500};
-  // Keep every command (command_log()) and per-jid ACK/FAIL counts, for tests. Off in the
+  // Keep every command (command_log()), per-jid ACK/FAIL counts, ACKed and pushed jids
+  // (job_fates(), pushed_jids()), for tests. Off in the
   // factotum-testserver executable: a benchmark's millions of jobs would grow it without end.
   bool record_history = true;
 };
@@ -118,6 +119,11 @@ class TestServer {
   std::vector<std::string> dead_jobs() const;
   std::vector<std::string> scheduled_jobs() const;
   std::vector<std::string> working_jids() const;  // reserved: fetched, not yet ACKed/FAILed
+  // Where each job stands, by jid: "queued", "reserved", "scheduled", "retry", "dead", or
+  // "acked" (an ACK ended its reservation). A job FAILed with retry 0 is gone (absent).
+  std::map<std::string, std::string> job_fates() const;
+  // Every jid accepted by PUSH or PUSHB (or push_job), in order.
+  std::vector<std::string> pushed_jids() const;
   // Polls stats() until pred holds or the deadline passes; for tests (no sleeps as sync).
   bool wait_for(std::function<bool(const Stats&)> pred, std::chrono::milliseconds deadline) const;
 
