@@ -122,6 +122,10 @@ Result<void> BlockingClient::connect() {
 bool BlockingClient::is_connected() const noexcept {
   return impl_->connection.is_open();
 }
+
+bool BlockingClient::closed_by_peer() const noexcept {
+  return impl_->connection.closed_by_peer();
+}
 Result<void> BlockingClient::push(const Job& job) {
   return impl_->simple(commands::push(job), "PUSH");
 }

@@ -39,6 +39,9 @@ class BlockingClient {
   // previous connection first.
   Result<void> connect();
   bool is_connected() const noexcept;
+  // Whether the server closed or reset the connection while it sat idle (no call under way):
+  // then connect() again before sending a command that must not be sent twice (PUSH).
+  bool closed_by_peer() const noexcept;
 
   Result<void> push(const Job& job);
   // Jobs the server refused, by jid, with its reason; empty when all were accepted.

@@ -145,6 +145,14 @@ SyncConnection::~SyncConnection() {
   close();
 }
 
+bool SyncConnection::closed_by_peer() const noexcept {
+  if (fd_ < 0) return true;
+  // Not "readable": a TLS 1.3 server sends session tickets after the handshake that an idle
+  // connection leaves unread. Only the end of the stream (FIN) or an error (RST) count.
+  pollfd p{fd_, POLLRDHUP, 0};
+  return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
 void SyncConnection::interrupt() const noexcept {
   if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
 }

@@ -61,6 +61,9 @@ class SyncConnection {
                            std::size_t at_least = 1);
 
   bool is_open() const noexcept { return fd_ >= 0; }
+  // For a connection that sat idle: whether the server has closed or reset it meanwhile, so
+  // that a command sent on it would be lost without it being known whether it arrived.
+  bool closed_by_peer() const noexcept;
   // Closes at once. Safe to call twice.
   void close() noexcept;
   // Shuts the socket down (both ways) without closing it: the server sees the connection close

@@ -87,18 +87,17 @@ bool ProducerPool::push(std::string_view job_json, std::string& jid_or_error) {
     jid_or_error = "the worker has stopped: no more jobs can be pushed";
     return false;
   }
+  // A PUSH is sent once: should its reply be lost, the server may hold the job already, and a
+  // second PUSH would enqueue it twice under one jid (the server does not deduplicate). The
+  // caller's job then fails and is retried. A connection the server closed while it sat idle
+  // is replaced first, and a connection that cannot be made is tried once more: in both cases
+  // nothing was sent.
   faktory::Result<void> pushed = faktory::Error(faktory::errc::not_connected, "not connected");
-  // One reconnect covers a producer connection the server dropped while it sat idle.
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    if (!client->is_connected()) {
-      if (auto connected = client->connect(); !connected) {
-        pushed = connected.error();
-        continue;
-      }
-    }
-    pushed = client->push(*job);
-    if (pushed || client->is_connected()) break;
+  if (client->is_connected() && client->closed_by_peer()) client->close();
+  for (int attempt = 0; attempt < 2 && !client->is_connected(); ++attempt) {
+    if (auto connected = client->connect(); !connected) pushed = connected.error();
   }
+  if (client->is_connected()) pushed = client->push(*job);
   release(std::move(pooled));
   if (!pushed) {
     jid_or_error = pushed.error().what();

@@ -325,7 +325,9 @@ inline void log(LogLevel level, std::string_view message) noexcept {
 
 // Pushes a follow-up job given as a JSON object (e.g. {"jobtype":"Next","args":[1]}; jid, queue
 // and retry are filled in) and returns its jid. Blocks until the server accepted it; throws
-// std::runtime_error when it did not (so, inside a job, the job FAILs and is retried).
+// std::runtime_error when it did not (so, inside a job, the job FAILs and is retried). It is
+// sent at most once: when the connection is lost before the server's reply, it throws, and
+// the server may hold the job all the same (a retry of the job then pushes it again).
 inline std::string push_job(std::string_view job_json) {
   const auto& s = detail::state();
   char jid[128] = {};

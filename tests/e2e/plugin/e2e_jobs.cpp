@@ -4,6 +4,7 @@
 
 #include <factotum/plugin.hpp>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -20,6 +21,57 @@ namespace {
 long first_number(std::string_view args) {
   const auto digits = args.find_first_of("0123456789");
   return digits == std::string_view::npos ? 0 : std::strtol(args.data() + digits, nullptr, 10);
+}
+
+// One line appended to the ledger file in one write (O_APPEND): lines of jobs running at the
+// same time never interleave.
+void append_line(const std::string& path, const std::string& line) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) throw std::runtime_error("cannot open the ledger " + path);
+  const std::string text = line + "\n";
+  const auto written = ::write(fd, text.data(), text.size());
+  ::close(fd);
+  if (written != static_cast<ssize_t>(text.size())) {
+    throw std::runtime_error("cannot write the ledger " + path);
+  }
+}
+
+void sleep_polling(factotum::Job& job, long ms, bool honour_cancel);
+
+// The accounting test's job: args ["LEDGER", "ACTION"] with ACTION ok, fail, sleep:MS or
+// push. It appends "<jid> start" to the ledger when its function starts and "<jid> ok" or
+// "<jid> fail <errtype>" when it ends ("<jid> ok pushed <follow-up jid>" for push, whose
+// follow-up is another ledger job, "ok", on the "followup" queue), so the test knows which
+// functions ran and how they ended. Every failure is a JobFailure, so its errtype is known.
+void ledger_job(factotum::Job& job) {
+  const auto args = e2e::strings(job.args_json());
+  if (args.size() != 2) throw std::runtime_error("ledger: expected [LEDGER, ACTION]");
+  const std::string& ledger = args[0];
+  const std::string& action = args[1];
+  const std::string jid(job.jid());
+  append_line(ledger, jid + " start");
+  std::string done = jid + " ok";
+  try {
+    if (action == "fail") {
+      throw factotum::JobFailure("LedgerFailure", "failed on purpose", "");
+    } else if (action.starts_with("sleep:")) {
+      sleep_polling(job, std::strtol(action.c_str() + 6, nullptr, 10), false);
+    } else if (action == "push") {
+      try {
+        done +=
+            " pushed " + factotum::push_job(R"({"jobtype":"ledger","queue":"followup","args":[")" +
+                                            ledger + R"(","ok"]})");
+      } catch (const std::exception& e) {
+        throw factotum::JobFailure("FollowUpNotPushed", e.what());
+      }
+    } else if (action != "ok") {
+      throw factotum::JobFailure("UnknownAction", action);
+    }
+  } catch (const factotum::JobFailure& failure) {
+    append_line(ledger, jid + " fail " + failure.errtype());
+    throw;
+  }
+  append_line(ledger, done);
 }
 
 void sleep_polling(factotum::Job& job, long ms, bool honour_cancel) {
@@ -70,6 +122,7 @@ FACTOTUM_PLUGIN("e2e_jobs", "1.0.0", [](factotum::Registrar& r) {
     }
   });
   // Sleeps args[0] ms and ignores cancellation (a job that outlives its deadline).
+  r.jobtype("ledger", ledger_job);
   r.jobtype("stubborn",
             [](factotum::Job& job) { sleep_polling(job, first_number(job.args_json()), false); });
 })
