@@ -1,0 +1,113 @@
+// Jobs a careless or hostile producer can push (the server accepts each of these): factotum
+// FAILs what it cannot run with a clear reason, keeps its memory bounded, and goes on running
+// the other jobs.
+#include "daemon_fixture.hpp"
+
+#include <csignal>
+
+using namespace factotum::testing;
+
+namespace {
+
+std::string job_json(const std::string& jid, const std::string& jobtype,
+                     const std::string& args_json, const std::string& extra = "") {
+  return R"({"jid":")" + jid + R"(","jobtype":")" + jobtype + R"(","retry":3,"args":)" + args_json +
+         extra + "}";
+}
+
+// A job that must still run normally next to the hostile one.
+void check_still_serving(TestServer& server) {
+  const std::string jid = "after-hostile-" + random_suffix();
+  server.push_job(job_json(jid, "ok", "[]"));
+  CHECK(server.wait_for([&](const TestServer::Stats&) { return server.ack_count(jid) == 1; },
+                        kDeadline));
+}
+
+std::string failure_of_retry(const TestServer& server, const std::string& jid) {
+  for (const auto& payload : server.retry_jobs()) {
+    if (payload.find(jid) != std::string::npos) return payload;
+  }
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("hostile jobs are FAILed with a clear reason, and the others still run") {
+  TestServer server(quick_server_options());
+  Daemon::Settings settings;
+  settings.concurrency = 2;
+  Daemon daemon(server, settings);
+  daemon.start();
+  struct Case {
+    std::string name, payload, errtype, says;
+  };
+  const std::vector<Case> cases = {
+      {"args nested 9000 levels",
+       job_json("hostile-nested-1", "ok", std::string(9000, '[') + std::string(9000, ']')),
+       "InvalidJob", "nests deeper than"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.name);
+    const auto jid = c.payload.substr(8, c.payload.find('"', 8) - 8);
+    server.push_job(c.payload);
+    const bool failed = server.wait_for(
+        [&](const TestServer::Stats&) { return server.fail_count(jid) == 1; }, kDeadline);
+    daemon.process().poll_output();
+    const std::string output = daemon.process().output();
+    INFO(output.substr(output.size() > 3000 ? output.size() - 3000 : 0));
+    REQUIRE(failed);
+    CHECK(server.ack_count(jid) == 0);
+    const std::string failure = failure_of_retry(server, jid);
+    CHECK(failure.find("\"errtype\":\"" + c.errtype + "\"") != std::string::npos);
+    CHECK(failure.find(c.says) != std::string::npos);
+    check_still_serving(server);
+  }
+  CHECK(server.working_jids().empty());
+  daemon.process().signal(SIGTERM);
+  CHECK(daemon.process().wait_exit(kDeadline) == 0);
+}
+
+TEST_CASE("invalid UTF-8 from a producer reaches the job as U+FFFD, as the server stores it") {
+  // Faktory decodes a PUSH with Go's encoding/json, which replaces invalid bytes; a server
+  // that passed them on raw would have the job FAILed as InvalidJob
+  // (tests/unit/job_salvage_test.cpp).
+  TestServer server(quick_server_options());
+  Daemon daemon(server, {});
+  daemon.start();
+  const std::string jid = "hostile-utf8-001";
+  server.push_job(job_json(jid, "ok", "[\"\xff\xfe\"]"));
+  CHECK(server.wait_for([&](const TestServer::Stats&) { return server.ack_count(jid) == 1; },
+                        kDeadline));
+  daemon.process().signal(SIGTERM);
+  CHECK(daemon.process().wait_exit(kDeadline) == 0);
+}
+
+TEST_CASE("a reservation that is negative or a day long runs the job as any other") {
+  TestServer server(quick_server_options());
+  Daemon daemon(server, {});
+  daemon.start();
+  for (const std::string reserve : {"-5", "0", "86400"}) {
+    INFO("reserve_for " << reserve);
+    const std::string jid = "reserve-" + random_suffix();
+    server.push_job(job_json(jid, "ok", "[]", ",\"reserve_for\":" + reserve));
+    CHECK(server.wait_for([&](const TestServer::Stats&) { return server.ack_count(jid) == 1; },
+                          kDeadline));
+  }
+  daemon.process().signal(SIGTERM);
+  CHECK(daemon.process().wait_exit(kDeadline) == 0);
+}
+
+TEST_CASE("what the server refuses never reaches factotum: its reason is the producer's error") {
+  TestServer server(quick_server_options());
+  const std::vector<std::pair<std::string, std::string>> refused = {
+      {job_json("refused-args-obj", "ok", "{}"), "args"},
+      {R"({"jid":"refused-nojobtype","args":[]})", "jobtype"},
+      {R"({"jid":"refused-jobtype-num","jobtype":7,"args":[]})", "jobtype"},
+      {job_json("refused-reserve-1", "ok", "[]", ",\"reserve_for\":86401"), "one day"},
+  };
+  for (const auto& [payload, says] : refused) {
+    INFO(payload);
+    CHECK_THROWS_WITH(server.push_job(payload), Catch::Contains(says));
+  }
+  CHECK(server.pushed_jids().empty());
+}
