@@ -5,6 +5,7 @@
 //
 //   factotum-accounting --seed 17 [--jobs 300] [--concurrency 4] [--fault-percent 25]
 #include "accounting.hpp"
+#include "command_line.hpp"
 #include "fault_proxy.hpp"
 #include "scenario.hpp"
 #include "test_jobs.hpp"
@@ -168,26 +169,15 @@ int run(const Options& o, const std::string& replay) {
 int main(int argc, char** argv) {
   Options o;
   po::options_description flags("factotum-accounting");
-  flags.add_options()("help", "this text")("seed", po::value(&o.seed)->default_value(o.seed),
-                                           "the fault schedule and the job mix")(
+  flags.add_options()("seed", po::value(&o.seed)->default_value(o.seed),
+                      "the fault schedule and the job mix")(
       "jobs", po::value(&o.jobs)->default_value(o.jobs), "jobs pushed")(
       "concurrency", po::value(&o.concurrency)->default_value(o.concurrency), "processors")(
       "fault-percent", po::value(&o.fault_percent)->default_value(o.fault_percent),
       "share of connections given a fault")(
       "drain-seconds", po::value(&o.drain_seconds)->default_value(o.drain_seconds),
       "how long the jobs may take");
-  po::variables_map vm;
-  try {
-    po::store(po::parse_command_line(argc, argv, flags), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "factotum-accounting: " << e.what() << "\n" << flags;
-    return 2;
-  }
-  if (vm.count("help")) {
-    std::cout << flags;
-    return 0;
-  }
+  if (const auto stop = parse_command_line(argc, argv, flags)) return *stop;
   const std::string replay = std::string(argv[0]) + " --seed " + std::to_string(o.seed) +
                              " --jobs " + std::to_string(o.jobs) + " --concurrency " +
                              std::to_string(o.concurrency) + " --fault-percent " +

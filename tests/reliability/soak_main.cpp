@@ -6,6 +6,7 @@
 //
 //   factotum-soak [--jobs 1000000] [--concurrency 50] [--seed 1] [--fault-percent 10]
 //                 [--csv FILE]
+#include "command_line.hpp"
 #include "fault_proxy.hpp"
 #include "scenario.hpp"
 #include "test_jobs.hpp"
@@ -182,25 +183,13 @@ int run(const Options& o) {
 int main(int argc, char** argv) {
   Options o;
   po::options_description flags("factotum-soak");
-  flags.add_options()("help", "this text")("jobs", po::value(&o.jobs)->default_value(o.jobs),
-                                           "jobs drained")(
+  flags.add_options()("jobs", po::value(&o.jobs)->default_value(o.jobs), "jobs drained")(
       "concurrency", po::value(&o.concurrency)->default_value(o.concurrency), "processors")(
       "seed", po::value(&o.seed)->default_value(o.seed), "the fault schedule")(
       "fault-percent", po::value(&o.fault_percent)->default_value(o.fault_percent),
       "share of connections given a fault")("csv", po::value(&o.csv)->default_value(o.csv),
                                             "where the samples go");
-  po::variables_map vm;
-  try {
-    po::store(po::parse_command_line(argc, argv, flags), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "factotum-soak: " << e.what() << "\n" << flags;
-    return 2;
-  }
-  if (vm.count("help")) {
-    std::cout << flags;
-    return 0;
-  }
+  if (const auto stop = parse_command_line(argc, argv, flags)) return *stop;
   try {
     return run(o);
   } catch (const std::exception& e) {
