@@ -3,13 +3,39 @@
 namespace factotum::config {
 namespace {
 
+// One line, whatever the parts hold: a key may be any quoted YAML string ("a\nb"), and
+// yaml-cpp's messages carry the character it could not read (found by
+// tests/fuzz/fuzz_config_yaml). Control characters are shown escaped.
+std::string one_line(const std::string& text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (byte < 0x20 || byte == 0x7f) {
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xf];
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 std::string format_what(const SourceLocation& where, const std::string& key,
                         const std::string& message) {
   std::string out = where.to_string();
   if (!out.empty()) out += ": ";
   if (!key.empty()) out += key + ": ";
   out += message;
-  return out;
+  return one_line(out);
 }
 
 }  // namespace

@@ -12,7 +12,12 @@
 #include "config/yaml_reader.hpp"
 #include "faktory/quote.hpp"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <optional>
+#include <sstream>
 
 namespace factotum::config {
 namespace {
@@ -53,11 +58,51 @@ void read_document(const YamlReader& yaml, const YAML::Node& root, const faktory
   });
 }
 
+// Where the last document began, and nothing else of the events.
+class DocumentStart final : public YAML::EventHandler {
+ public:
+  YAML::Mark mark;
+  void OnDocumentStart(const YAML::Mark& m) override { mark = m; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+// yaml-cpp 0.7's LoadAll never returns when a document starts with a ',' (a stray comma on a
+// line of its own): its parser leaves the token where it is and reports an empty document
+// again and again, until memory runs out (found by tests/fuzz/fuzz_config_yaml). So the same
+// parser first walks the documents on events alone, and one that starts where the last one
+// did is the error yaml-cpp should have reported.
+void check_documents_advance(const std::string& text, const std::string& source_name) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentStart start;
+  std::optional<int> previous;
+  while (parser.HandleNextDocument(start)) {
+    if (previous == start.mark.pos) {
+      const auto at = std::min(static_cast<std::size_t>(start.mark.pos), text.size());
+      throw ConfigError(location_of(start.mark, source_name), "",
+                        "invalid YAML: unexpected " + faktory::quote(text.substr(at, 1)));
+    }
+    previous = start.mark.pos;
+  }
+}
+
 // The one document in `yaml`; null when there is none.
 YAML::Node load_document(std::string_view yaml, const std::string& source_name) {
   std::vector<YAML::Node> documents;
   try {
-    documents = YAML::LoadAll(std::string(yaml));
+    const std::string text(yaml);
+    check_documents_advance(text, source_name);
+    documents = YAML::LoadAll(text);
   } catch (const YAML::Exception& e) {
     throw ConfigError(location_of(e.mark, source_name), "", "invalid YAML: " + e.msg);
   }

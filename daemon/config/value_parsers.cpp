@@ -113,9 +113,14 @@ std::optional<std::string> parse_listen(std::string_view text, MetricsConfig& ou
     }
   }
   if (host.empty()) {
-    // Exposing metrics on every interface should be a decision, not an accident.
-    return "the host is empty: write 127.0.0.1:" + std::string(port) +
-           " for this machine only or 0.0.0.0:" + std::string(port) + " for every interface";
+    // Exposing metrics on every interface should be a decision, not an accident. The port is
+    // repeated in the advice only when it is a number: raw text could break the line.
+    const std::string shown =
+        !port.empty() && port.size() <= 5 && std::all_of(port.begin(), port.end(), is_digit)
+            ? std::string(port)
+            : std::string("PORT");
+    return "the host is empty: write 127.0.0.1:" + shown +
+           " for this machine only or 0.0.0.0:" + shown + " for every interface";
   }
   if (has_space_or_control(host)) {
     return "the host " + quote(host) + " contains a space or control character";

@@ -6,6 +6,7 @@
 #include <yaml-cpp/node/iterator.h>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
@@ -13,6 +14,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <string_view>
 
 namespace factotum::config {
 namespace {
@@ -114,13 +116,53 @@ boost::json::value typed_plain(const std::string& text) {
   return boost::json::value(text);
 }
 
-boost::json::value convert(const YAML::Node& node, const std::string& file,
-                           const std::string& path) {
+// Whether Boost.JSON's parser takes `s` as a string: it rejects what is not well-formed UTF-8
+// (the serializer escapes control characters and passes other bytes through as they are).
+bool is_utf8(std::string_view s) {
+  boost::system::error_code ec;
+  boost::json::parse(boost::json::serialize(boost::json::string_view(s)), ec);
+  return !ec;
+}
+
+// yaml-cpp passes any bytes through, but JSON text must be UTF-8: a plugin could not parse the
+// settings it is handed (found by tests/fuzz/fuzz_config_yaml).
+void require_utf8(const YAML::Node& node, const std::string& file, const std::string& path) {
+  if (!is_utf8(node.Scalar())) {
+    throw ConfigError(location_of(node, file), path,
+                      "is not valid UTF-8; plugin settings are handed to the plugin as JSON, "
+                      "which must be");
+  }
+}
+
+// A YAML alias is a reference, not a copy: `a: &x {b: *x}` is a node that contains itself.
+// The conversion copies, so it stops at a depth no plugin setting comes near (found by
+// tests/fuzz/fuzz_config_yaml: a stack overflow).
+constexpr std::size_t kMaxDepth = 64;
+
+struct Conversion {
+  const std::string& file;
+  std::size_t& values_left;
+};
+
+boost::json::value convert(const YAML::Node& node, const std::string& path, std::size_t depth,
+                           Conversion& c) {
+  if (depth > kMaxDepth) {
+    throw ConfigError(location_of(node, c.file), path,
+                      "nests deeper than " + std::to_string(kMaxDepth) +
+                          " levels (is an alias inside the node it names?)");
+  }
+  if (c.values_left == 0) {
+    throw ConfigError(location_of(node, c.file), path,
+                      "plugin settings hold more than " + std::to_string(kMaxSettingsValues) +
+                          " values in all (do aliases repeat aliases?)");
+  }
+  --c.values_left;
   switch (node.Type()) {
     case YAML::NodeType::Null:
     case YAML::NodeType::Undefined:
       return nullptr;
     case YAML::NodeType::Scalar:
+      require_utf8(node, c.file, path);
       if (is_plain_scalar(node)) return typed_plain(node.Scalar());
       return boost::json::value(node.Scalar());
     case YAML::NodeType::Sequence: {
@@ -128,15 +170,16 @@ boost::json::value convert(const YAML::Node& node, const std::string& file,
       out.reserve(node.size());
       std::size_t index = 0;
       for (auto it = node.begin(); it != node.end(); ++it, ++index) {
-        out.push_back(convert(*it, file, path + "[" + std::to_string(index) + "]"));
+        out.push_back(convert(*it, path + "[" + std::to_string(index) + "]", depth + 1, c));
       }
       return out;
     }
     case YAML::NodeType::Map: {
       boost::json::object out;
-      for_each_entry(node, file, path,
-                     [&](const std::string& key, const YAML::Node&, const YAML::Node& value) {
-                       out.emplace(key, convert(value, file, join_key(path, key)));
+      for_each_entry(node, c.file, path,
+                     [&](const std::string& key, const YAML::Node& k, const YAML::Node& value) {
+                       require_utf8(k, c.file, join_key(path, key));
+                       out.emplace(key, convert(value, join_key(path, key), depth + 1, c));
                      });
       return out;
     }
@@ -147,8 +190,9 @@ boost::json::value convert(const YAML::Node& node, const std::string& file,
 }  // namespace
 
 std::string yaml_to_json(const YAML::Node& node, const std::string& file,
-                         const std::string& key_path) {
-  return boost::json::serialize(convert(node, file, key_path));
+                         const std::string& key_path, std::size_t& values_left) {
+  Conversion conversion{file, values_left};
+  return boost::json::serialize(convert(node, key_path, 0, conversion));
 }
 
 }  // namespace factotum::config

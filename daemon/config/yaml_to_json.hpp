@@ -4,6 +4,7 @@
 
 #include <yaml-cpp/node/node.h>
 
+#include <cstddef>
 #include <string>
 
 namespace factotum::config {
@@ -12,8 +13,14 @@ namespace factotum::config {
 // schema: true/false → bool, null/~/empty → null, decimal/0x/0o integers → numbers, decimal
 // floats → numbers (.inf/.nan, which JSON cannot express, stay strings); everything else, and
 // every quoted scalar, is a string. Map keys become strings, in file order. A duplicate key or
-// a non-scalar key is a ConfigError at its position (`file`, `key_path` name it).
+// a non-scalar key is a ConfigError at its position (`file`, `key_path` name it); so is a
+// string that is not UTF-8, and nesting deeper than 64 levels.
+//
+// YAML aliases are references: a few hundred bytes of aliases to aliases expand a
+// billion-fold when copied. So each value converted counts against `values_left`, shared by
+// every plugin's settings (start it at kMaxSettingsValues); none left is a ConfigError.
+inline constexpr std::size_t kMaxSettingsValues = 100'000;
 std::string yaml_to_json(const YAML::Node& node, const std::string& file,
-                         const std::string& key_path);
+                         const std::string& key_path, std::size_t& values_left);
 
 }  // namespace factotum::config

@@ -2,6 +2,7 @@
 // the server's own thread and its own io_context, so the server's state needs no lock; only
 // the count of open connections is read from other threads (an atomic).
 #include "metrics/http_server.hpp"
+#include "metrics/http_request.hpp"
 
 #include "service/log.hpp"
 
@@ -46,7 +47,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
-using Response = http::response<http::string_body>;
+using Response = HttpReply;
 
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 // After an accept error (EMFILE, ENFILE, ENOBUFS: they clear as connections close) the
@@ -58,7 +59,6 @@ constexpr std::size_t kReadChunk = 4096;
 // What a refused client may still send after our reply that we read and throw away (see
 // refuse()); past it, the connection is closed regardless.
 constexpr std::size_t kMaxDiscardBytes = 1024 * 1024;
-constexpr std::string_view kTextPlain = "text/plain; charset=utf-8";
 
 // "host:port" as a user writes it, an IPv6 address in brackets.
 std::string address_text(const std::string& host, const std::string& port) {
@@ -105,54 +105,6 @@ tcp::acceptor listen(asio::io_context& io, const HttpServerOptions& options) {
     if (&endpoint == &endpoints.front()) first_error = ec;
   }
   throw std::runtime_error("cannot listen on " + where + ": " + first_error.message());
-}
-
-Response text_response(unsigned status, std::string_view content_type, std::string body,
-                       unsigned version) {
-  Response response;
-  response.version(version);
-  response.result(status);  // throws above 999
-  response.set(http::field::server, "factotum");
-  response.set(http::field::content_type, content_type);
-  response.body() = std::move(body);
-  response.prepare_payload();  // Content-Length; throws for a body on a 1xx, 204 or 304
-  return response;
-}
-
-Response no_body_response() {
-  return text_response(413, kTextPlain, "this server takes no request bodies\n", 11);
-}
-
-// The reply to a GET or a HEAD. A handler that throws gets 500 and the connection goes on:
-// one failing collector must not take the endpoint down with it.
-Response handler_response(const HttpServer::Handler& handler, std::string_view target,
-                          unsigned version) {
-  try {
-    HttpResponse reply = handler(target);
-    return text_response(reply.status, reply.content_type, std::move(reply.body), version);
-  } catch (const std::exception& e) {
-    // The exception's text stays out of the reply (whoever can reach the port need not learn
-    // the daemon's internals); the log has it.
-    service::Log::error("the metrics endpoint could not answer a request",
-                        {{"target", target}, {"error", e.what()}});
-    return text_response(500, kTextPlain, "internal error\n", version);
-  } catch (...) {
-    return text_response(500, kTextPlain, "internal error\n", version);
-  }
-}
-
-// The reply to a request the parser rejected; none when there is no one to answer (the peer
-// closed or reset, the request timed out, the server is stopping).
-std::optional<Response> rejection(const beast::error_code& ec) {
-  if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
-    return text_response(431, kTextPlain, "request header too large\n", 11);
-  }
-  if (ec == http::error::body_limit) return no_body_response();
-  if (ec == http::error::end_of_stream || ec == http::error::partial_message) return {};
-  if (ec.category() == http::make_error_code(http::error::bad_target).category()) {
-    return text_response(400, kTextPlain, "malformed request\n", 11);
-  }
-  return {};
 }
 
 }  // namespace
@@ -235,11 +187,8 @@ struct HttpServer::Impl {
     // held no longer than one that sends half a request.
     stream.expires_after(options.request_timeout);
     for (;;) {
-      http::request_parser<http::empty_body> parser;
-      parser.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(
-          options.max_request_bytes, std::numeric_limits<std::uint32_t>::max())));
-      // We take no bodies: a Content-Length > 0 fails here, before the body is read (413).
-      parser.body_limit(0);
+      HttpRequestParser parser;
+      limit_request(parser, options.max_request_bytes);
       // One deadline for the whole header, however many reads it takes (a trickle of bytes
       // does not renew it).
       const auto [ec, bytes] = co_await http::async_read_header(stream, buffer, parser, kUseTuple);
@@ -248,26 +197,13 @@ struct HttpServer::Impl {
         co_return;
       }
       if (!parser.is_done()) {  // chunked: a body of unknown length
-        auto response = no_body_response();
+        auto response = body_refused();
         co_await refuse(stream, response);
         co_return;
       }
 
-      const auto& request = parser.get();
-      const bool head = request.method() == http::verb::head;
-      Response response;
-      if (head || request.method() == http::verb::get) {
-        const std::string_view target(request.target().data(), request.target().size());
-        response = handler_response(handler, target, request.version());
-        if (head) response.body().clear();  // Content-Length stays the GET's
-      } else {
-        response = text_response(405, kTextPlain, "only GET and HEAD are served here\n",
-                                 request.version());
-        response.set(http::field::allow, "GET, HEAD");
-      }
-      // Connection: close, or HTTP/1.0 without keep-alive, ends the connection after this.
-      const bool keep_alive = request.keep_alive();
-      response.keep_alive(keep_alive);
+      Response response = respond(parser.get(), handler);
+      const bool keep_alive = parser.get().keep_alive();
       if (!co_await write(stream, response)) co_return;
       if (!keep_alive) {
         beast::error_code ignored;

@@ -1,4 +1,5 @@
 #include "plugins/loader.hpp"
+#include "plugins/descriptor.hpp"
 #include "service/unique_fd.hpp"
 
 #include <boost/dll/library_info.hpp>
@@ -28,10 +29,6 @@ namespace factotum::plugins {
 namespace {
 
 namespace fs = std::filesystem;
-
-// The 1.0 descriptor ends with `shutdown`; any plugin of major 1 has at least this much.
-constexpr std::size_t descriptor_size_1_0 =
-    offsetof(factotum_plugin_descriptor, shutdown) + sizeof(factotum_plugin_descriptor::shutdown);
 
 using Fd = service::UniqueFd;
 
@@ -87,15 +84,6 @@ void keep_resident(boost::dll::shared_library library) {
   static auto* resident = new std::vector<boost::dll::shared_library>();
   std::lock_guard lock(mutex);
   resident->push_back(std::move(library));
-}
-
-bool valid_plugin_name(const char* name) {
-  if (name == nullptr) return false;
-  const std::size_t size = ::strnlen(name, 65);
-  if (size == 0 || size > 64) return false;
-  return std::all_of(name, name + size, [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-  });
 }
 
 // Boost.DLL puts dlerror()'s text in its exception; it names the staged copy, which means
@@ -304,43 +292,9 @@ std::optional<OpenedPlugin> open_plugin(const fs::path& staged, const fs::path& 
     return std::nullopt;
   }
 
-  const factotum_plugin_descriptor* descriptor = entry();
-  if (descriptor == nullptr) {
-    why = FACTOTUM_PLUGIN_ENTRY_SYMBOL "() returned NULL";
-    return std::nullopt;
-  }
-  if (descriptor->size < descriptor_size_1_0) {
-    why = "its descriptor is " + std::to_string(descriptor->size) + " bytes, SDK 1.0 needs " +
-          std::to_string(descriptor_size_1_0) + ": not built with the factotum SDK?";
-    return std::nullopt;
-  }
-  const std::string built_for = "built for SDK " + std::to_string(descriptor->abi_major) + "." +
-                                std::to_string(descriptor->abi_minor);
-  if (descriptor->abi_major != FACTOTUM_ABI_MAJOR) {
-    why = built_for + " but exports " FACTOTUM_PLUGIN_ENTRY_SYMBOL
-                      ": a broken plugin (the entry point's name carries the major)";
-    return std::nullopt;
-  }
-  if (descriptor->abi_minor > FACTOTUM_ABI_MINOR) {
-    why = built_for + ", this factotum supports up to " + std::to_string(FACTOTUM_ABI_MAJOR) + "." +
-          std::to_string(FACTOTUM_ABI_MINOR) + ": upgrade factotum";
-    return std::nullopt;
-  }
-  // sdk.h: never read beyond the writer's `size`; zero-fill what an older plugin lacks.
-  factotum_plugin_descriptor copy{};
-  std::memcpy(&copy, descriptor, std::min<std::size_t>(descriptor->size, sizeof copy));
-  if (!valid_plugin_name(copy.name)) {
-    why = "invalid plugin name" +
-          (copy.name == nullptr ? std::string(" (NULL)")
-                                : " \"" + std::string(copy.name, ::strnlen(copy.name, 64)) + "\"") +
-          ": use 1 to 64 characters of [a-z0-9_-]";
-    return std::nullopt;
-  }
-  if (copy.init == nullptr) {
-    why = "plugin '" + std::string(copy.name) + "' has no init function in its descriptor";
-    return std::nullopt;
-  }
-  return OpenedPlugin{PluginLibrary(std::move(library)), copy};
+  auto descriptor = check_descriptor(entry(), why);
+  if (!descriptor) return std::nullopt;
+  return OpenedPlugin{PluginLibrary(std::move(library)), *descriptor};
 }
 
 }  // namespace factotum::plugins

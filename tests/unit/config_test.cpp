@@ -964,3 +964,34 @@ TEST_CASE("config/demo.yaml loads", "[config][files]") {
   CHECK(c.logging.level == LogLevel::debug);
   CHECK(c.warnings.empty());
 }
+
+// Found by tests/fuzz/fuzz_config_yaml: each was a hang, a crash or a broken message before.
+TEST_CASE("YAML the fuzzer found is refused with one clear line", "[config][errors]") {
+  SECTION("a comma where a document starts (yaml-cpp would loop until memory ran out)") {
+    CHECK(error_of(",\n") == "t.yaml:1:1: invalid YAML: unexpected ','");
+  }
+  SECTION("an alias inside the node it names (a stack overflow)") {
+    CHECK(error_of("plugins:\n  config:\n    shell: &x {b: *x}\n").find("nests deeper than 64") !=
+          std::string::npos);
+  }
+  SECTION("aliases of aliases (a billion-fold expansion)") {
+    std::string yaml = "plugins:\n  config:\n    shell:\n      a0: &a0 [1, 1, 1, 1, 1, 1, 1, 1]\n";
+    for (int i = 1; i < 9; ++i) {
+      const std::string prev = "*a" + std::to_string(i - 1);
+      yaml += "      a" + std::to_string(i) + ": &a" + std::to_string(i) + " [" + prev + ", " +
+              prev + ", " + prev + ", " + prev + ", " + prev + ", " + prev + ", " + prev + ", " +
+              prev + "]\n";
+    }
+    CHECK(error_of(yaml).find("plugin settings hold more than 100000 values") != std::string::npos);
+  }
+  SECTION("plugin settings that are not UTF-8 (no plugin could parse them as JSON)") {
+    CHECK(error_of("plugins:\n  config:\n    shell:\n      a: \xff\n") ==
+          "t.yaml:4:10: plugins.config.shell.a: is not valid UTF-8; plugin settings are handed "
+          "to the plugin as JSON, which must be");
+  }
+  SECTION("a key holding a newline keeps the message on one line") {
+    const std::string error = error_of("\"work\\ner\": 1\n");
+    CHECK(error.find('\n') == std::string::npos);
+    CHECK(error.find("work\\ner") != std::string::npos);
+  }
+}

@@ -54,6 +54,7 @@ void read_settings(const YamlReader& yaml, const YAML::Node& v, PluginsConfig& o
   if (!v.IsMap()) {
     yaml.fail(v, path, "expected a map of plugin name to settings, got " + describe_value(v));
   }
+  std::size_t values_left = kMaxSettingsValues;
   yaml.entries(v, path, [&](const std::string& name, const YAML::Node& k, const YAML::Node& value) {
     const std::string key = join_key(path, name);
     if (name.empty()) yaml.fail(k, path, "a plugin name cannot be empty");
@@ -62,7 +63,7 @@ void read_settings(const YamlReader& yaml, const YAML::Node& v, PluginsConfig& o
     if (value.IsNull()) {
       settings.json = "{}";
     } else if (value.IsMap()) {
-      settings.json = yaml_to_json(value, yaml.file(), key);
+      settings.json = yaml_to_json(value, yaml.file(), key, values_left);
     } else {
       // The SDK promises plugins a JSON object (sdk.h, config_json).
       yaml.fail(value, key,
