@@ -6,6 +6,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <limits>
 
 namespace factotum::faktory {
@@ -201,15 +203,43 @@ Result<Job> Job::parse(std::string_view text) {
     return Error(errc::invalid_job,
                  std::string("job payload must be a JSON object, got ") + type_name(v));
   }
-  return from_json(v.get_object());
+  return from_json(std::move(v.get_object()));
 }
 
-Result<Job> Job::from_json(const boost::json::object& obj) {
+namespace {
+
+// Boost.JSON 1.81 reads a number beyond the range of a double (1e400) as infinity, which no
+// JSON text can hold: serialised again it would be a PUSH the server cannot parse (found by
+// tests/fuzz/fuzz_job_parser). Go's decoder refuses such a number too.
+bool holds_non_finite(const json::value& v) {
+  if (v.is_double()) return !std::isfinite(v.get_double());
+  if (v.is_array()) {
+    for (const auto& item : v.get_array()) {
+      if (holds_non_finite(item)) return true;
+    }
+  }
+  if (v.is_object()) {
+    for (const auto& [key, item] : v.get_object()) {
+      if (holds_non_finite(item)) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<Job> Job::from_json(boost::json::object obj) {
+  const bool non_finite = std::any_of(
+      obj.begin(), obj.end(), [](const auto& field) { return holds_non_finite(field.value()); });
+  if (non_finite) {
+    return Error(errc::invalid_job,
+                 "job holds a number too large for a double (it would read as infinity)");
+  }
   Job job;
   bool have_jid = false;
   bool have_jobtype = false;
   bool have_args = false;
-  for (const auto& [key_view, value] : obj) {
+  for (auto& [key_view, value] : obj) {
     const std::string_view key = key_view;
     if (key == "jid" || key == "jobtype") {
       auto s = get_string(key, value);
@@ -222,7 +252,7 @@ Result<Job> Job::from_json(const boost::json::object& obj) {
     } else if (key == "args") {
       // PROTOCOL.md §6: args is required and must not be null ("[]" is fine).
       if (!value.is_array()) return type_error(key, "an array", value);
-      job.args = value.get_array();
+      job.args = std::move(value.get_array());
       have_args = true;
     } else if (value.is_null() && is_optional_field(key)) {
       continue;  // a known optional field set to null: Go keeps the zero value
@@ -246,7 +276,7 @@ Result<Job> Job::from_json(const boost::json::object& obj) {
                              : job.enqueued_at) = std::move(*s);
     } else if (key == "custom") {
       if (!value.is_object()) return type_error(key, "an object", value);
-      job.custom = value.get_object();
+      job.custom = std::move(value.get_object());
     } else if (key == "failure") {
       if (!value.is_object()) return type_error(key, "an object", value);
       auto f = parse_failure(value.get_object());
@@ -318,6 +348,33 @@ boost::json::object Job::to_json() const {
 std::string Job::serialize() const {
   // Compact output; JSON escapes every control character, so no CR/LF can end the line early.
   return json::serialize(to_json());
+}
+
+std::string Job::serialize_with_args(std::string_view args_json) const {
+  Job shell;
+  shell.jid = jid;
+  shell.jobtype = jobtype;
+  shell.queue = queue;
+  shell.retry = retry;
+  shell.reserve_for = reserve_for;
+  shell.at = at;
+  shell.backtrace = backtrace;
+  shell.created_at = created_at;
+  shell.enqueued_at = enqueued_at;
+  shell.custom = custom;
+  shell.failure = failure;
+  shell.extra = extra;
+  std::string text = shell.serialize();
+  // args comes third, after two strings: inside a JSON string every quote is escaped, so the
+  // first "args":[] is this one.
+  constexpr std::string_view kEmpty = R"("args":[])";
+  const auto at_args = text.find(kEmpty);
+  std::string out;
+  out.reserve(text.size() + args_json.size());
+  out.append(text, 0, at_args + kEmpty.size() - 2);
+  out += args_json;
+  out.append(text, at_args + kEmpty.size(), std::string::npos);
+  return out;
 }
 
 }  // namespace factotum::faktory

@@ -53,13 +53,18 @@ struct Job {
   // wrong and why: not JSON, not an object, missing/empty jid or jobtype, args not an array,
   // a field of the wrong type.
   static Result<Job> parse(std::string_view json);
-  static Result<Job> from_json(const boost::json::object& obj);
+  // (By value: a caller done with the object moves it in, and a large args array is moved,
+  // not copied.)
+  static Result<Job> from_json(boost::json::object obj);
 
   // Checks what the server would reject at PUSH (jid >= 8 chars, jobtype, reserve_for <= 1 day).
   Result<void> validate() const;
 
   boost::json::object to_json() const;  // always carries an integer retry
   std::string serialize() const;        // compact single-line JSON (no CR/LF possible)
+  // The same, with `args_json` (a JSON array, already text) as args: for a worker that keeps a
+  // large job's args as text only.
+  std::string serialize_with_args(std::string_view args_json) const;
 };
 
 }  // namespace factotum::faktory

@@ -240,6 +240,17 @@ Result<std::optional<Reply>> RespReader::next() {
       if (buf_[payload + length + 1] != '\n') return bad_terminator();
       Reply reply;
       reply.kind = Reply::Kind::bulk;
+      if (length > kKeepCapacity && end_ == payload + length + 2) {
+        // A large reply alone in the buffer (a big job): hand the buffer over rather than hold
+        // the payload twice. Its few header bytes are moved out of the way in place.
+        buf_.resize(end_);
+        reply.text = std::move(buf_);
+        reply.text.erase(0, payload);
+        reply.text.resize(length);
+        buf_ = std::string();
+        pos_ = end_ = scanned_ = prepared_ = 0;
+        return std::optional<Reply>{std::move(reply)};
+      }
       reply.text.assign(buf_, payload, length);
       consume(payload + length + 2);
       return std::optional<Reply>{std::move(reply)};

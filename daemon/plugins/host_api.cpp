@@ -65,7 +65,12 @@ factotum_str job_custom_json(const factotum_job* job) {
   return job->input->custom_json.empty() ? view("{}") : view(job->input->custom_json);
 }
 factotum_str job_payload_json(const factotum_job* job) {
-  return job == nullptr ? factotum_str{nullptr, 0} : view(job->input->payload_json);
+  if (job == nullptr) return factotum_str{nullptr, 0};
+  const auto& input = *job->input;
+  if (input.payload_json.empty() && input.payload_source != nullptr) {
+    return view(input.payload_source->get());
+  }
+  return view(input.payload_json);
 }
 int32_t job_retry_count(const factotum_job* job) {
   return job == nullptr ? 0 : static_cast<int32_t>(job->input->retry_count);

@@ -24,6 +24,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -136,6 +137,21 @@ struct LoadReport {
   bool ok() const noexcept { return errors.empty(); }
 };
 
+// Text made on first use, once, from any thread: the whole payload of a job held parsed
+// (JobInput::payload_source).
+struct LazyText {
+  explicit LazyText(std::function<std::string()> maker) : make(std::move(maker)) {}
+  std::function<std::string()> make;
+  std::string_view get() const {
+    std::call_once(once_, [this] { text_ = make(); });
+    return text_;
+  }
+
+ private:
+  mutable std::once_flag once_;
+  mutable std::string text_;
+};
+
 // What a job function needs of the job. The views must stay valid during run().
 struct JobInput {
   std::string_view jid;
@@ -144,7 +160,10 @@ struct JobInput {
   std::string_view args_json;     // a JSON array
   std::string_view custom_json;   // a JSON object ("{}" when the job has none)
   std::string_view payload_json;  // the whole job as fetched
-  int retry_count = 0;            // failures before this run
+  // When payload_json is empty: makes it for a plugin that asks. A worker holds a large job
+  // once, parsed, rather than also as the text it came in (issue 13: a 60 MiB payload).
+  const LazyText* payload_source = nullptr;
+  int retry_count = 0;  // failures before this run
   // Set by the worker at the job's deadline or on shutdown; read by job_cancelled().
   const std::atomic<bool>* cancelled = nullptr;
   // The processor's entry in the crash table (supervised worker): run() notes there whose

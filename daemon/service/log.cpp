@@ -1,5 +1,7 @@
 #include "service/log.hpp"
 
+#include "service/text_cut.hpp"
+
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
@@ -29,6 +31,19 @@ void append_text_value(std::string& out, std::string_view value) {
     return;
   }
   out += boost::json::serialize(boost::json::string(value));
+}
+
+// A value from outside (a jobtype, a payload quoted in an error, a plugin's message) can be
+// megabytes long: a line stays readable and journald keeps it whole (it splits lines past
+// 48 KiB) when each part is cut, with a marker that gives the full size.
+constexpr std::size_t kMaxFieldBytes = 1024;
+constexpr std::size_t kMaxMessageBytes = 16 * 1024;
+
+std::string_view bounded(std::string_view text, std::size_t max_bytes, std::string& storage) {
+  if (text.size() <= max_bytes) return text;
+  storage = text::cut_with_marker(
+      text, max_bytes, std::string(text::kEllipsis) + " (" + text::human_size(text.size()) + ")");
+  return storage;
 }
 
 void append_timestamp(std::string& out) {
@@ -115,6 +130,9 @@ void Log::detect_journal() noexcept {
 
 void Log::write(LogLevel level, std::string_view message, std::initializer_list<LogField> fields) {
   if (!enabled(level)) return;
+  std::string cut_message;
+  message = bounded(message, kMaxMessageBytes, cut_message);
+  std::string cut_value;
   std::string line;
   line.reserve(96 + message.size());
   if (g_format.load() == LogFormat::json) {
@@ -124,7 +142,7 @@ void Log::write(LogLevel level, std::string_view message, std::initializer_list<
     obj["time"] = ts;
     obj["level"] = to_string(level);
     obj["msg"] = message;
-    for (const auto& [key, value] : fields) obj[key] = value;
+    for (const auto& [key, value] : fields) obj[key] = bounded(value, kMaxFieldBytes, cut_value);
     line = boost::json::serialize(obj);
   } else {
     if (g_journal.load()) {
@@ -143,7 +161,7 @@ void Log::write(LogLevel level, std::string_view message, std::initializer_list<
       line += ' ';
       line += key;
       line += '=';
-      append_text_value(line, value);
+      append_text_value(line, bounded(value, kMaxFieldBytes, cut_value));
     }
   }
   line += '\n';

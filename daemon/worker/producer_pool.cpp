@@ -71,7 +71,7 @@ bool ProducerPool::push(std::string_view job_json, std::string& jid_or_error) {
   auto& object = value.as_object();
   if (!object.contains("jid")) object["jid"] = faktory::generate_jid();
   if (!object.contains("args")) object["args"] = boost::json::array();
-  auto job = faktory::Job::from_json(object);
+  auto job = faktory::Job::from_json(std::move(object));
   if (!job) {
     jid_or_error = job.error().message;
     return false;

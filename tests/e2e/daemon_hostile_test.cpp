@@ -4,10 +4,20 @@
 #include "daemon_fixture.hpp"
 
 #include <csignal>
+#include <fstream>
 
 using namespace factotum::testing;
 
 namespace {
+
+// VmRSS or VmHWM (the peak) of `pid`, in kB.
+std::uint64_t memory_kb(pid_t pid, std::string_view field) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.starts_with(field)) return std::stoull(line.substr(field.size() + 1));
+  }
+  return 0;
+}
 
 std::string job_json(const std::string& jid, const std::string& jobtype,
                      const std::string& args_json, const std::string& extra = "") {
@@ -32,6 +42,35 @@ std::string failure_of_retry(const TestServer& server, const std::string& jid) {
 
 }  // namespace
 
+TEST_CASE("a 60 MiB payload runs with memory under three times its size above idle") {
+  TestServer server(quick_server_options());
+  Daemon::Settings settings;
+  settings.concurrency = 2;
+  Daemon daemon(server, settings);
+  daemon.start();
+  const pid_t worker = daemon.worker_pid();
+  // Idle: every processor and the heartbeat connected.
+  REQUIRE(
+      server.wait_for([](const TestServer::Stats& s) { return s.connections >= 3; }, kDeadline));
+  const std::uint64_t idle_kb = memory_kb(worker, "VmRSS:");
+  constexpr std::uint64_t kPayload = 60u << 20;
+  // "echo_args" reads its args, as most jobs do: the args are made into text for it.
+  const std::string jid = "big-payload-0001";
+  server.push_job(job_json(jid, "echo_args", "[\"" + std::string(kPayload, 'x') + "\"]"));
+  REQUIRE(server.wait_for(
+      [&](const TestServer::Stats&) {
+        daemon.process().poll_output();
+        return server.ack_count(jid) == 1;
+      },
+      kDeadline));
+  const std::uint64_t peak_kb = memory_kb(worker, "VmHWM:");
+  INFO("idle " << idle_kb << " kB, peak " << peak_kb << " kB");
+  CHECK(peak_kb - idle_kb <= 3 * (kPayload >> 10));
+  check_still_serving(server);
+  daemon.process().signal(SIGTERM);
+  CHECK(daemon.process().wait_exit(kDeadline) == 0);
+}
+
 TEST_CASE("hostile jobs are FAILed with a clear reason, and the others still run") {
   TestServer server(quick_server_options());
   Daemon::Settings settings;
@@ -41,7 +80,10 @@ TEST_CASE("hostile jobs are FAILed with a clear reason, and the others still run
   struct Case {
     std::string name, payload, errtype, says;
   };
+  const std::string huge_jobtype(1u << 20, 'j');
   const std::vector<Case> cases = {
+      {"a 1 MiB jobtype", job_json("hostile-jobtype-1", huge_jobtype, "[]"), "UnknownJobtype",
+       "no plugin"},
       {"args nested 9000 levels",
        job_json("hostile-nested-1", "ok", std::string(9000, '[') + std::string(9000, ']')),
        "InvalidJob", "nests deeper than"},
@@ -50,9 +92,13 @@ TEST_CASE("hostile jobs are FAILed with a clear reason, and the others still run
     INFO(c.name);
     const auto jid = c.payload.substr(8, c.payload.find('"', 8) - 8);
     server.push_job(c.payload);
+    // (Reading the daemon's output meanwhile, as journald would: it never blocks on a pipe.)
     const bool failed = server.wait_for(
-        [&](const TestServer::Stats&) { return server.fail_count(jid) == 1; }, kDeadline);
-    daemon.process().poll_output();
+        [&](const TestServer::Stats&) {
+          daemon.process().poll_output();
+          return server.fail_count(jid) == 1;
+        },
+        kDeadline);
     const std::string output = daemon.process().output();
     INFO(output.substr(output.size() > 3000 ? output.size() - 3000 : 0));
     REQUIRE(failed);
@@ -63,6 +109,15 @@ TEST_CASE("hostile jobs are FAILed with a clear reason, and the others still run
     check_still_serving(server);
   }
   CHECK(server.working_jids().empty());
+  // Log lines stay readable, and whole in the journal (which splits lines past 48 KiB): the
+  // 1 MiB jobtype is cut, with its size.
+  daemon.process().poll_output();
+  std::size_t longest = 0;
+  for (const auto& line : lines_of(daemon.process().output())) {
+    longest = std::max(longest, line.size());
+  }
+  CHECK(longest <= 24 * 1024);
+  CHECK(daemon.process().output().find("\xE2\x80\xA6 (1.0 MiB)") != std::string::npos);
   daemon.process().signal(SIGTERM);
   CHECK(daemon.process().wait_exit(kDeadline) == 0);
 }

@@ -196,6 +196,29 @@ TEST_CASE("null optional fields count as absent, as in Go", "[job]") {
   CHECK(job.extra.at("other").is_null());  // unknown keys are kept verbatim, null included
 }
 
+TEST_CASE("serialize_with_args writes the job as serialize does, args given as text", "[job]") {
+  // custom holds an "args":[] of its own, and the jid a quote: neither is taken for the
+  // job's args.
+  const auto job = Job::parse(
+      R"({"jid":"a\"args\":[]b","jobtype":"T","args":[1,"x",{"y":[]}],"queue":"q","retry":2,)"
+      R"("custom":{"args":[]},"extra":{"args":[]},"failure":{"retry_count":1,"message":"m",)"
+      R"("errtype":"E","failed_at":"2026-01-01T00:00:00Z"}})");
+  REQUIRE(job.has_value());
+  const std::string args = boost::json::serialize(job->args);
+  CHECK(job->serialize_with_args(args) == job->serialize());
+}
+
+TEST_CASE("a number beyond a double's range is an invalid job, not an infinity", "[job][errors]") {
+  // Serialised again, infinity is no JSON at all (found by tests/fuzz/fuzz_job_parser).
+  for (const std::string args : {"[1e400]", "[{\"a\":[-1e999]}]"}) {
+    const auto job = Job::parse(R"({"jid":"abcdefgh","jobtype":"T","args":)" + args + "}");
+    REQUIRE_FALSE(job.has_value());
+    CHECK(job.error().message ==
+          "job holds a number too large for a double (it would read as infinity)");
+  }
+  CHECK(Job::parse(R"({"jid":"abcdefgh","jobtype":"T","args":[1e300]})").has_value());
+}
+
 TEST_CASE("deeply nested args within the limit parse", "[job]") {
   std::string nested = std::string(100, '[') + std::string(100, ']');
   auto job = Job::parse(R"({"jid":"abcdefgh","jobtype":"T","args":)" + nested + "}");

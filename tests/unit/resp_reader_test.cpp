@@ -263,6 +263,30 @@ TEST_CASE("a 100 KB bulk fed one byte at a time is read once complete", "[resp]"
   CHECK(replies[1].is_ok());
 }
 
+TEST_CASE("a large bulk is read whole whether or not other replies share its buffer", "[resp]") {
+  // A large reply that ends the buffer is handed over (not copied); one with bytes after it is
+  // copied out and the bytes after it stay. Both read the same.
+  std::string payload(600 * 1024, 'z');
+  payload.front() = 'a';
+  payload.back() = 'b';
+  const std::string bulk = "$" + std::to_string(payload.size()) + "\r\n" + payload + "\r\n";
+  for (const std::string& after : {std::string(), std::string("+OK\r\n")}) {
+    RespReader reader;
+    reader.feed("+OK\r\n" + bulk + after);
+    auto replies = drain(reader);
+    REQUIRE(replies.size() == (after.empty() ? 2u : 3u));
+    CHECK(replies[0].is_ok());
+    CHECK(replies[1].kind == Reply::Kind::bulk);
+    CHECK(replies[1].text == payload);
+    // The reader goes on as before.
+    reader.feed(bulk);
+    replies = drain(reader);
+    REQUIRE(replies.size() == 1);
+    CHECK(replies[0].text == payload);
+    CHECK(reader.buffered() == 0);
+  }
+}
+
 TEST_CASE("the buffer is compacted: consumed bytes do not accumulate", "[resp]") {
   RespReader reader;
   for (int i = 0; i < 100000; ++i) {

@@ -152,6 +152,9 @@ class Job {
   std::string_view custom_json() const noexcept {
     return detail::view(api().job_custom_json(job_));
   }
+  // The whole job as JSON text: the fields the server sent, in factotum's key order and
+  // number format (not necessarily the server's bytes). Made on first use, so a job that never
+  // asks holds no second copy of a large payload.
   std::string_view payload_json() const noexcept {
     return detail::view(api().job_payload_json(job_));
   }

@@ -122,6 +122,13 @@ FACTOTUM_PLUGIN("e2e_jobs", "1.0.0", [](factotum::Registrar& r) {
     }
   });
   // Sleeps args[0] ms and ignores cancellation (a job that outlives its deadline).
+  // Reads its args and its whole payload, as a real job would, and checks they are there.
+  r.jobtype("echo_args", [](factotum::Job& job) {
+    if (job.args_json().size() < 2 ||
+        job.payload_json().find(job.jid()) == std::string_view::npos) {
+      throw std::runtime_error("echo_args: args or payload missing");
+    }
+  });
   r.jobtype("ledger", ledger_job);
   r.jobtype("stubborn",
             [](factotum::Job& job) { sleep_polling(job, first_number(job.args_json()), false); });
