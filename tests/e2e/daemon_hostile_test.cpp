@@ -65,7 +65,14 @@ TEST_CASE("a 60 MiB payload runs with memory under three times its size above id
       kDeadline));
   const std::uint64_t peak_kb = memory_kb(worker, "VmHWM:");
   INFO("idle " << idle_kb << " kB, peak " << peak_kb << " kB");
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  // Under a sanitizer the daemon's memory is the sanitizer's (ASan holds freed memory in
+  // quarantine, TSan keeps shadow memory): the job must run, the figure means nothing.
+  (void)peak_kb;
+  (void)idle_kb;
+#else
   CHECK(peak_kb - idle_kb <= 3 * (kPayload >> 10));
+#endif
   check_still_serving(server);
   daemon.process().signal(SIGTERM);
   CHECK(daemon.process().wait_exit(kDeadline) == 0);
