@@ -106,7 +106,8 @@ struct FaktoryConfig {
 
   // faktory.timeout: how long to wait for a connection, a TLS handshake or a reply before
   // the connection is given up and made again. A FETCH waits twice as long (the server holds
-  // it up to 2 s while the queues are empty).
+  // it up to 2 s while the queues are empty). A silence, not a transfer: bytes that keep
+  // arriving extend it (faktory/sync_connection.cpp).
   std::chrono::milliseconds timeout{std::chrono::seconds(5)};
 };
 

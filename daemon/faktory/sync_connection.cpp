@@ -356,15 +356,25 @@ Result<std::size_t> SyncConnection::transfer(Io io, char* data, std::size_t size
       during, deadline, false);
 }
 
+// The deadline a caller gives bounds a silence, not a transfer: a large job on a slow link
+// (60 MiB at 50 Mbit/s is 10 s) must not be cut off while its bytes keep coming, or it would
+// stay reserved for a connection that is gone and fail the same way on every retry. Each
+// chunk that arrives (or leaves) gives the rest as long again as the caller allowed, up to
+// kMaxTransfer in all, so a peer that trickles bytes cannot hold a thread for ever.
+SyncConnection::Clock::time_point SyncConnection::Progress::after_bytes() {
+  return std::min(std::max(deadline, Clock::now() + window), started + kMaxTransfer);
+}
+
 Result<void> SyncConnection::write(std::string_view bytes, std::string_view what,
                                    Clock::time_point deadline) {
   if (fd_ < 0) return Error(errc::not_connected, "not connected to " + peer_);
+  Progress progress{deadline};
   // OpenSSL wants a retried SSL_write to pass the same buffer: `data` only ever advances past
   // bytes that were written.
   auto* data = const_cast<char*>(bytes.data());
   std::size_t left = bytes.size();
   while (left > 0) {
-    auto n = transfer(Io::write, data, left, what, deadline);
+    auto n = transfer(Io::write, data, left, what, progress.deadline);
     if (!n) {
       auto err = n.error();
       close();
@@ -372,6 +382,7 @@ Result<void> SyncConnection::write(std::string_view bytes, std::string_view what
     }
     data += *n;
     left -= *n;
+    if (*n > 0) progress.deadline = progress.after_bytes();
   }
   return {};
 }
@@ -385,6 +396,7 @@ void SyncConnection::set_low_water(std::size_t bytes) noexcept {
 Result<Reply> SyncConnection::read_reply(std::string_view what, Clock::time_point deadline,
                                          std::size_t at_least) {
   if (fd_ < 0) return Error(errc::not_connected, "not connected to " + peer_);
+  Progress progress{deadline};
   for (;;) {
     auto next = reader_.next();
     if (!next) {
@@ -399,13 +411,14 @@ Result<Reply> SyncConnection::read_reply(std::string_view what, Clock::time_poin
                       ? 1
                       : std::max(reader_.missing(), at_least > buffered ? at_least - buffered : 1));
     auto space = reader_.prepare(kReadChunk);
-    auto got = transfer(Io::read, space.data(), space.size(), what, deadline);
+    auto got = transfer(Io::read, space.data(), space.size(), what, progress.deadline);
     if (!got) {
       auto err = got.error();
       close();
       return err;
     }
     reader_.commit(*got);
+    if (*got > 0) progress.deadline = progress.after_bytes();
   }
 }
 

@@ -24,6 +24,7 @@
 #include "faktory/error.hpp"
 #include "faktory/resp_reader.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -73,6 +74,16 @@ class SyncConnection {
 
  private:
   enum class Io { read, write };
+  // How long a transfer may go on while its bytes keep moving (see sync_connection.cpp).
+  static constexpr std::chrono::minutes kMaxTransfer{30};
+  struct Progress {
+    explicit Progress(Clock::time_point d)
+        : deadline(d), window(std::max(d - started, Clock::duration::zero())) {}
+    Clock::time_point started = Clock::now();
+    Clock::time_point deadline;
+    Clock::duration window;
+    Clock::time_point after_bytes();
+  };
   struct Bio;
   struct Step;
   // What an operation was doing, for error messages (built only when one is needed).

@@ -53,26 +53,31 @@ TEST_CASE("a 60 MiB payload runs with memory under three times its size above id
   REQUIRE(
       server.wait_for([](const TestServer::Stats& s) { return s.connections >= 3; }, kDeadline));
   const std::uint64_t idle_kb = memory_kb(worker, "VmRSS:");
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  // Under a sanitizer the job must run, but the memory figure would be the sanitizer's (ASan
+  // holds freed memory in quarantine, TSan keeps shadow memory), and the in-process test
+  // server takes longer than a FETCH's timeout just to encode 60 MiB: a tenth of it.
+  constexpr bool kMeasured = false;
+  constexpr std::uint64_t kPayload = 6u << 20;
+#else
+  constexpr bool kMeasured = true;
   constexpr std::uint64_t kPayload = 60u << 20;
+#endif
   // "echo_args" reads its args, as most jobs do: the args are made into text for it.
   const std::string jid = "big-payload-0001";
   server.push_job(job_json(jid, "echo_args", "[\"" + std::string(kPayload, 'x') + "\"]"));
-  REQUIRE(server.wait_for(
+  const bool acked = server.wait_for(
       [&](const TestServer::Stats&) {
         daemon.process().poll_output();
         return server.ack_count(jid) == 1;
       },
-      kDeadline));
+      kDeadline);
+  const std::string output = daemon.process().output();
+  INFO(output.substr(output.size() > 4000 ? output.size() - 4000 : 0));
+  REQUIRE(acked);
   const std::uint64_t peak_kb = memory_kb(worker, "VmHWM:");
   INFO("idle " << idle_kb << " kB, peak " << peak_kb << " kB");
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-  // Under a sanitizer the daemon's memory is the sanitizer's (ASan holds freed memory in
-  // quarantine, TSan keeps shadow memory): the job must run, the figure means nothing.
-  (void)peak_kb;
-  (void)idle_kb;
-#else
-  CHECK(peak_kb - idle_kb <= 3 * (kPayload >> 10));
-#endif
+  if (kMeasured) CHECK(peak_kb - idle_kb <= 3 * (kPayload >> 10));
   check_still_serving(server);
   daemon.process().signal(SIGTERM);
   CHECK(daemon.process().wait_exit(kDeadline) == 0);

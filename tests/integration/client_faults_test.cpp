@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <thread>
+
 using namespace factotum;
 using namespace factotum::faktory;
 using factotum::testing::ScriptedServer;
@@ -61,6 +63,48 @@ TEST_CASE("a reply that never comes times out and closes the connection") {
   auto info = info_from(server, std::chrono::milliseconds(300));
   REQUIRE_FALSE(info);
   CHECK(info.error().is(errc::timeout));
+}
+
+TEST_CASE("a reply that keeps arriving is waited for past the timeout, a silence is not") {
+  // A large job on a slow link takes longer than the timeout to arrive: the timeout bounds a
+  // silence, not the transfer. (The pauses stand for a slow link; 4x below the timeout.)
+  // 256 KiB: each piece is larger than the most the client asks the kernel to gather before
+  // waking it (SyncConnection's low-water mark), as pieces of a large reply are.
+  const std::string body = "{\"faktory\":{},\"pad\":\"" + std::string(256 * 1024, 'x') + "\"}";
+  const std::string reply = "$" + std::to_string(body.size()) + "\r\n" + body + "\r\n";
+  for (const bool stall : {false, true}) {
+    INFO((stall ? "stalls" : "trickles"));
+    ScriptedServer server([&](ScriptedServer::Peer& peer) {
+      peer.send("+HI {\"v\":2}\r\n");
+      if (peer.read_line().empty()) return;
+      peer.send("+OK\r\n");
+      if (peer.read_line().empty()) return;
+      // Eight pieces, 250 ms apart: 2 s in all, twice the 1 s timeout; or a first piece and
+      // then 3 s of silence.
+      const std::size_t piece = reply.size() / 8 + 1;
+      for (std::size_t at = 0; at < reply.size(); at += piece) {
+        peer.send(std::string_view(reply).substr(at, piece));
+        if (stall) {
+          std::this_thread::sleep_for(std::chrono::seconds(3));
+          return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      }
+      peer.read_line();
+    });
+    auto options = ClientOptions::for_url(parse_url(server.url()).value());
+    options.command_timeout = std::chrono::seconds(1);
+    BlockingClient client(options);
+    REQUIRE(client.connect());
+    auto info = client.info();
+    if (stall) {
+      REQUIRE_FALSE(info);
+      CHECK(info.error().is(errc::timeout));
+    } else {
+      REQUIRE(info);
+      CHECK(info->contains("pad"));
+    }
+  }
 }
 
 TEST_CASE("a reply of the wrong kind is an unexpected-reply error") {
