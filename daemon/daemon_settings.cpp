@@ -52,7 +52,9 @@ std::shared_ptr<const worker::WorkerSettings> make_worker_settings(
   connection->identity = faktory::process_identity(wid, config.worker.labels);
   connection->connect_timeout = config.faktory.timeout;
   connection->command_timeout = config.faktory.timeout;
-  connection->fetch_timeout = 2 * config.faktory.timeout;
+  // The server holds an idle FETCH for 2 s (PROTOCOL.md §FETCH) and a FETCH in flight is never
+  // abandoned (§0.15): it waits that long more than any other reply.
+  connection->fetch_timeout = config.faktory.timeout + std::chrono::seconds(2);
 
   auto settings = std::make_shared<worker::WorkerSettings>();
   settings->tls_files_stamp = connection->url.tls ? tls_files_stamp(connection->tls) : "";

@@ -105,8 +105,8 @@ struct FaktoryConfig {
   TlsConfig tls;
 
   // faktory.timeout: how long to wait for a connection, a TLS handshake or a reply before
-  // the connection is given up and made again. A FETCH waits twice as long (the server holds
-  // it up to 2 s while the queues are empty). A silence, not a transfer: bytes that keep
+  // the connection is given up and made again. A FETCH waits 2 s longer (the server holds it
+  // up to 2 s while the queues are empty). A silence, not a transfer: bytes that keep
   // arriving extend it (faktory/sync_connection.cpp).
   std::chrono::milliseconds timeout{std::chrono::seconds(5)};
 };

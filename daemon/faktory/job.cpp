@@ -283,7 +283,7 @@ Result<Job> Job::from_json(boost::json::object obj) {
       if (!f) return f.error();
       job.failure = std::move(*f);
     } else {
-      job.extra.emplace(key, value);
+      job.extra.emplace(key, std::move(value));
     }
   }
   if (!have_jid) return Error(errc::invalid_job, "job is missing the required field 'jid'");

@@ -68,7 +68,13 @@ factotum_str job_payload_json(const factotum_job* job) {
   if (job == nullptr) return factotum_str{nullptr, 0};
   const auto& input = *job->input;
   if (input.payload_json.empty() && input.payload_source != nullptr) {
-    return view(input.payload_source->get());
+    // Made now (allocates the job's size): nothing may unwind into the plugin's frames. An
+    // empty result tells the plugin it could not be made (sdk/include/factotum/plugin.hpp).
+    try {
+      return view(input.payload_source->get());
+    } catch (...) {
+      return factotum_str{nullptr, 0};
+    }
   }
   return view(input.payload_json);
 }

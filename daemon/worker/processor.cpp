@@ -27,6 +27,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// A job's text as fetched is kept for payload_json up to this size (nearly every job); above
+// it the job is held parsed only (see run_job).
+constexpr std::size_t kKeepPayloadBytes = std::size_t{1} << 20;
+
 std::uint64_t random_seed(unsigned index) {
   std::random_device rd;
   return (static_cast<std::uint64_t>(rd()) << 32) ^ index;
@@ -259,10 +263,12 @@ std::optional<Processor::Report> Processor::run_job(std::string payload) {
   auto parsed = faktory::Job::parse(payload);
   if (!parsed) return invalid_job(payload, parsed.error().message);
   faktory::Job& job = *parsed;
-  // From here the job is held parsed only, and its args as text only: the whole job is made
-  // again for a plugin that asks for it (payload_json). A large job is not held twice while it
-  // runs (a 60 MiB payload peaks at about 2x its size).
-  std::string().swap(payload);
+  // A large job is held parsed only, with its args as text only, and the whole job is made
+  // again for a plugin that asks for it (payload_json): it is not held twice while it runs (a
+  // 60 MiB payload peaks at about 2x its size). Up to kKeepPayloadBytes, the text as fetched
+  // is kept and given as it is.
+  const bool keep_payload = payload.size() <= kKeepPayloadBytes;
+  if (!keep_payload) std::string().swap(payload);
   const auto started = Clock::now();
   // From here until it is reported, a supervisor FAILs the job should this process die.
   if (record_ != nullptr) {
@@ -307,7 +313,11 @@ std::optional<Processor::Report> Processor::run_job(std::string payload) {
   input.custom_json = custom_json;
   const plugins::LazyText payload_text{
       [&job, &args_json] { return job.serialize_with_args(args_json); }};
-  input.payload_source = &payload_text;
+  if (keep_payload) {
+    input.payload_json = payload;
+  } else {
+    input.payload_source = &payload_text;
+  }
   // failure.retry_count counts from 0 at the first failure (PROTOCOL.md §6).
   input.retry_count = job.failure ? job.failure->retry_count + 1 : 0;
   input.cancelled = slot_.cancelled_flag();

@@ -171,10 +171,10 @@ TEST_CASE("what the server refuses never reaches factotum: its reason is the pro
       {R"({"jid":"refused-nojobtype","args":[]})", "jobtype"},
       {R"({"jid":"refused-jobtype-num","jobtype":7,"args":[]})", "jobtype"},
       {job_json("refused-reserve-1", "ok", "[]", ",\"reserve_for\":86401"), "one day"},
-      // Go's decoder (so the server) stops at 10 000 levels, and the PUSH is refused whatever
-      // the reason it gives; factotum's own parser stops at 256 (the 9000-level case above).
+      // Go's decoder (so the server) stops at 10 000 levels; factotum's own parser stops at 256
+      // (the 9000-level case above).
       {job_json("refused-deep-0001", "ok", std::string(100000, '[') + std::string(100000, ']')),
-       "ERR"},
+       "exceeded max depth"},
   };
   for (const auto& [payload, says] : refused) {
     INFO(payload);

@@ -118,7 +118,7 @@ TEST_CASE("a reset in the middle of a FETCH reply is counted: the job stays rese
         std::vector<std::string>{"connection 0: reset_mid_reply at byte 28 (FETCH reply lost)"});
 }
 
-TEST_CASE("a reset after a whole reply loses no FETCH reply") {
+TEST_CASE("a reset before a FETCH's reply counts as a cut, one after another command's does not") {
   TestServer server;
   FaultProxy proxy(options_for(server, plan(Fault::reset_mid_reply, 13 + 5 + 5)));
   RawClient client("127.0.0.1", proxy.port());

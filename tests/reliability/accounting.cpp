@@ -12,6 +12,9 @@ Ledger read_ledger(const std::filesystem::path& file, std::size_t* lines) {
   std::string line;
   std::size_t number = 0;
   while (std::getline(in, line)) {
+    // A last line without its newline is still being written (the ledger is read while jobs
+    // run): it is read next time.
+    if (in.eof()) break;
     ++number;
     std::istringstream words(line);
     std::string jid, what, pushed_word, pushed;  // (the third word is a fail's errtype)

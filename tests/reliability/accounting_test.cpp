@@ -102,6 +102,10 @@ TEST_CASE("each way of losing or misreporting a job is a problem naming the job"
     in.fates.erase("a");
     CHECK(names(account(in), "job a: the server no longer has it (gone)"));
   }
+  SECTION("a jid enqueued twice (a PUSH sent again after its reply was lost)") {
+    in.pushed.push_back("a");
+    CHECK(names(account(in), "the server accepted the same jid twice"));
+  }
   SECTION("a job that ran without being pushed") {
     in.ledger["z"] = ran(true);
     CHECK(names(account(in), "job z: ran, but the server never accepted it"));
@@ -122,6 +126,12 @@ TEST_CASE("the ledger is read line by line, and a line of another shape is an er
   CHECK(ledger.at("j2").errtype == "Oops");
   CHECK(ledger.at("j3").starts == 1);
   CHECK(read_ledger(dir.path / "absent").empty());
+  // A line still being written (no newline yet) is left for the next read.
+  std::ofstream(file, std::ios::app) << "j9 sta";
+  CHECK_FALSE(read_ledger(file, &lines).contains("j9"));
+  CHECK(lines == 6);
+  std::ofstream(file, std::ios::app) << "rt\n";
+  CHECK(read_ledger(file).at("j9").starts == 1);
   std::ofstream(file, std::ios::app) << "j4 exploded\n";
-  CHECK_THROWS_WITH(read_ledger(file), Catch::Contains(":7: not a ledger line: j4 exploded"));
+  CHECK_THROWS_WITH(read_ledger(file), Catch::Contains(":8: not a ledger line: j4 exploded"));
 }

@@ -217,8 +217,12 @@ struct FaultProxy::Impl {
       boost::system::error_code ec;
       tcp::socket socket =
           co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) {
-        if (!acceptor.is_open()) co_return;
+      if (ec || !acceptor.is_open()) {
+        // (Accepted in the turn the destructor closed everything: not served.)
+        if (!acceptor.is_open()) {
+          socket.close(ec);
+          co_return;
+        }
         continue;
       }
       const bool on = faults_on.load();

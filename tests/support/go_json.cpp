@@ -114,11 +114,16 @@ class Scanner {
     if (eof()) return fail("");
     switch (cur()) {
       case '{':
+      case '[': {
+        // Go's scanner stops at maxNestingDepth (10000), before it recurses any deeper.
+        if (depth_ == kMaxNestingDepth) return fail("exceeded max depth");
+        const bool is_object = cur() == '{';
         ++i_;
-        return object();
-      case '[':
-        ++i_;
-        return array();
+        ++depth_;
+        const bool ok = is_object ? object() : array();
+        --depth_;
+        return ok;
+      }
       case '"':
         ++i_;
         return string();
@@ -264,6 +269,8 @@ class Scanner {
   std::string_view s_;
   std::size_t i_ = 0;
   std::string error_;
+  static constexpr std::size_t kMaxNestingDepth = 10000;
+  std::size_t depth_ = 0;
 };
 
 }  // namespace

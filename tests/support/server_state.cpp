@@ -99,7 +99,6 @@ std::string ServerState::push_job(Job job) {
   if (job.reserve_for > 86400) return "jobs cannot be reserved for more than one day";
   if (job.created_at.empty()) job.created_at = gotime::format_rfc3339nano(now());
   if (job.queue.empty()) job.queue = "default";
-  if (options_.record_history) pushed_.push_back(job.jid);
   if (!job.at.empty()) {
     auto parsed = gotime::parse_rfc3339nano(job.at);
     if (auto* err = std::get_if<std::string>(&parsed)) {
@@ -107,10 +106,12 @@ std::string ServerState::push_job(Job job) {
     }
     Time at = std::get<Time>(parsed);
     if (at > now()) {
+      if (options_.record_history) pushed_.push_back(job.jid);
       scheduled_.emplace(at, std::move(job));
       return {};
     }
   }
+  if (options_.record_history) pushed_.push_back(job.jid);
   enqueue(std::move(job), true);
   return {};
 }

@@ -152,9 +152,10 @@ class Job {
   std::string_view custom_json() const noexcept {
     return detail::view(api().job_custom_json(job_));
   }
-  // The whole job as JSON text: the fields the server sent, in factotum's key order and
-  // number format (not necessarily the server's bytes). Made on first use, so a job that never
-  // asks holds no second copy of a large payload.
+  // The whole job as JSON text: the bytes the server sent, for a job up to 1 MiB. A larger job
+  // is made again from its parsed fields on first use (factotum's key order and number
+  // format; fields the server left null are absent), so that a job that never asks holds no
+  // second copy of it; empty if it cannot be made (out of memory).
   std::string_view payload_json() const noexcept {
     return detail::view(api().job_payload_json(job_));
   }

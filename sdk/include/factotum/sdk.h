@@ -124,7 +124,7 @@ typedef struct factotum_host_api {
   factotum_str (*job_queue)(const factotum_job* job);
   factotum_str (*job_args_json)(const factotum_job* job);    /* a JSON array, e.g. [1,"a"] */
   factotum_str (*job_custom_json)(const factotum_job* job);  /* a JSON object, {} if none  */
-  factotum_str (*job_payload_json)(const factotum_job* job); /* the whole job as fetched   */
+  factotum_str (*job_payload_json)(const factotum_job* job); /* the job; see plugin.hpp    */
   /* How many times this job failed before (0 for a first run; PROTOCOL.md §6 failure). */
   int32_t (*job_retry_count)(const factotum_job* job);
 
