@@ -323,13 +323,17 @@ Result<void> Job::validate() const {
 }
 
 boost::json::object Job::to_json() const {
+  return to_json_with_args(args);
+}
+
+boost::json::object Job::to_json_with_args(const boost::json::array& args_value) const {
   // Key order follows what clients send on the wire (transcripts 06: jid, jobtype, args,
   // queue, retry); the server does not care, humans reading logs do.
   json::object obj;
   obj.reserve(12 + extra.size());
   obj["jid"] = jid;
   obj["jobtype"] = jobtype;
-  obj["args"] = args;
+  obj["args"] = args_value;
   obj["queue"] = queue;
   // PROTOCOL.md §0.6 / §0.14: omitting retry lets another client's PUSH change our default.
   obj["retry"] = retry.value_or(kDefaultRetry);
@@ -351,20 +355,8 @@ std::string Job::serialize() const {
 }
 
 std::string Job::serialize_with_args(std::string_view args_json) const {
-  Job shell;
-  shell.jid = jid;
-  shell.jobtype = jobtype;
-  shell.queue = queue;
-  shell.retry = retry;
-  shell.reserve_for = reserve_for;
-  shell.at = at;
-  shell.backtrace = backtrace;
-  shell.created_at = created_at;
-  shell.enqueued_at = enqueued_at;
-  shell.custom = custom;
-  shell.failure = failure;
-  shell.extra = extra;
-  std::string text = shell.serialize();
+  // The job with empty args (its own args are not copied), then args_json in their place.
+  const std::string text = json::serialize(to_json_with_args({}));
   // args comes third, after two strings: inside a JSON string every quote is escaped, so the
   // first "args":[] is this one.
   constexpr std::string_view kEmpty = R"("args":[])";

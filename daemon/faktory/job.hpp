@@ -65,6 +65,10 @@ struct Job {
   // The same, with `args_json` (a JSON array, already text) as args: for a worker that keeps a
   // large job's args as text only.
   std::string serialize_with_args(std::string_view args_json) const;
+
+ private:
+  // to_json with `args_value` written as args.
+  boost::json::object to_json_with_args(const boost::json::array& args_value) const;
 };
 
 }  // namespace factotum::faktory
