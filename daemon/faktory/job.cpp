@@ -300,6 +300,20 @@ Result<Job> Job::from_json(boost::json::object obj) {
 Result<void> Job::validate() const {
   // The checks and texts of the server's PUSH validation (PROTOCOL.md §6), with the jid and
   // jobtype added so a log line says which job it was.
+  const auto non_finite = [](const auto& values) {
+    return std::any_of(values.begin(), values.end(), [](const auto& item) {
+      if constexpr (requires { item.value(); }) {
+        return holds_non_finite(item.value());
+      } else {
+        return holds_non_finite(item);
+      }
+    });
+  };
+  if (non_finite(args) || (custom && non_finite(*custom))) {
+    return Error(errc::invalid_job, "job " + jid + " (" + jobtype +
+                                        ") holds a number that is infinite or not a number, "
+                                        "which JSON cannot carry");
+  }
   if (jid.size() < kMinJidLength) {
     return Error(errc::invalid_job, "job jid " + quote(jid) +
                                         " is too short: the server needs at least " +

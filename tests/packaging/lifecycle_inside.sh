@@ -105,6 +105,23 @@ ok "local plugin directory, empty password file, service enabled"
   fail "factotum --version prints '$(factotum --version)', the package is $version"
 ok "factotum --version prints $version"
 
+# --- 1b. The client library's packages ---------------------------------------------------------
+dpkg_run -i /stage/current/libfactotum-faktory0_*.deb /stage/current/libfactotum-faktory-dev_*.deb
+ldconfig -p | grep -q 'libfactotum-faktory\.so\.0 ' ||
+  fail "the ldconfig trigger did not add libfactotum-faktory.so.0 to the cache: $(ldconfig -p | grep factotum)"
+cp -r /usr/share/doc/libfactotum-faktory-dev/examples/producer /tmp/producer
+cmake -S /tmp/producer -B /tmp/producer/build -G Ninja >/stage/producer.log 2>&1 ||
+  fail "configuring the producer example against libfactotum-faktory-dev failed: $(cat /stage/producer.log)"
+cmake --build /tmp/producer/build >/stage/producer.log 2>&1 ||
+  fail "building the producer example failed: $(cat /stage/producer.log)"
+grep -q "^FactotumFaktory_DIR:PATH=/usr/lib/" /tmp/producer/build/CMakeCache.txt ||
+  fail "the producer did not use the installed package: $(grep FactotumFaktory_DIR /tmp/producer/build/CMakeCache.txt)"
+out=$(FAKTORY_URL=tcp://127.0.0.1:1 /tmp/producer/build/producer echo x 2>&1) && fail "producer pushed to no server: $out"
+grep -q "^producer: not connected" <<<"$out" || fail "the installed producer says: $out"
+dpkg_run -r libfactotum-faktory-dev libfactotum-faktory0
+! ldconfig -p | grep -q libfactotum-faktory || fail "libfactotum-faktory is still in the ldconfig cache after removal"
+ok "libfactotum-faktory0 and -dev: installed (ldconfig trigger), an example built and run, removed"
+
 # --- 2. The installed daemon, its configuration and plugins, as the service's user -------------
 as_factotum() { setpriv --reuid factotum --regid factotum --clear-groups -- "$@"; }
 check_config() { as_factotum env "$@" factotum --check-config --config /etc/factotum/factotum.yaml; }

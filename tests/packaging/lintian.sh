@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# lintian on both packages: no error and no warning. What cannot be fixed is overridden in
+# lintian on every package: no error and no warning. What cannot be fixed is overridden in
 # packaging/lintian/<package>, each override under a comment giving the reason; lintian's own
 # reports of overrides that no longer match fail the test too, so none outlives its cause.
 #   usage: lintian.sh PACKAGES_DIR
@@ -7,7 +7,8 @@ set -euo pipefail
 packages=$1
 fail() { echo "FAIL: $*" >&2; exit 1; }
 command -v lintian >/dev/null || fail "lintian is missing: run scripts/setup --deps"
-debs=("$packages"/current/factotum_*.deb "$packages"/current/factotum-dev_*.deb)
+debs=("$packages"/current/factotum_*.deb "$packages"/current/factotum-dev_*.deb
+  "$packages"/current/libfactotum-faktory0_*.deb "$packages"/current/libfactotum-faktory-dev_*.deb)
 for deb in "${debs[@]}"; do
   [[ -f $deb ]] || fail "$deb is missing: the packaging_build_packages fixture did not run"
 done

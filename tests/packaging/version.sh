@@ -9,7 +9,8 @@ source=$3
 version=$4
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-for deb in "$packages"/current/factotum_*.deb "$packages"/current/factotum-dev_*.deb; do
+for deb in "$packages"/current/factotum_*.deb "$packages"/current/factotum-dev_*.deb \
+  "$packages"/current/libfactotum-faktory0_*.deb "$packages"/current/libfactotum-faktory-dev_*.deb; do
   [[ -f $deb ]] || fail "$deb is missing: the packaging_build_packages fixture did not run"
   got=$(dpkg-deb -f "$deb" Version)
   [[ $got == "$version" ]] || fail "${deb##*/} has version $got, project(VERSION) is $version"
