@@ -171,6 +171,9 @@ const ClientOptions& Client::options() const noexcept {
 bool Client::is_connected() const noexcept {
   return impl_->connection.is_open();
 }
+bool Client::closed_by_peer() const noexcept {
+  return impl_->connection.closed_by_peer();
+}
 void Client::close() noexcept {
   impl_->connection.close();
 }

@@ -40,6 +40,9 @@ class Client {
   // previous connection first.
   boost::asio::awaitable<Result<void>> connect();
   bool is_connected() const noexcept;
+  // Whether the server closed or reset the connection while it sat idle (no command under
+  // way): then connect() again before sending a command that must not be sent twice (PUSH).
+  bool closed_by_peer() const noexcept;
 
   boost::asio::awaitable<Result<void>> push(const Job& job);
   // Jobs the server refused, by jid, with its reason; empty when all were accepted.

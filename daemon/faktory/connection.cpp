@@ -59,6 +59,10 @@ tcp::socket& Connection::tcp_socket() noexcept {
   return tls_ ? tls_->next_layer() : *plain_;
 }
 
+bool Connection::closed_by_peer() noexcept {
+  return !open_ || peer_has_closed(tcp_socket().native_handle());
+}
+
 void Connection::cancel_io() noexcept {
   boost::system::error_code ignored;
   resolver_.cancel();
@@ -66,6 +70,7 @@ void Connection::cancel_io() noexcept {
 }
 
 void Connection::close() noexcept {
+  ++closes_;
   boost::system::error_code ignored;
   resolver_.cancel();
   if (plain_ || tls_) tcp_socket().close(ignored);
@@ -93,10 +98,15 @@ asio::awaitable<Result<void>> Connection::open(const ServerUrl& url, const TlsOp
   plain_.reset();
   tls_.reset();
   peer_ = url.host + ":" + std::to_string(url.port);
+  const auto closes = closes_;
+  const auto closed_meanwhile = [&] {
+    return Error(errc::connection_closed, "connecting (" + peer_ + "): closed by the client");
+  };
 
   Deadline guard(*this, deadline);
   auto [resolve_ec, endpoints] =
       co_await resolver_.async_resolve(url.host, std::to_string(url.port), kUseTuple);
+  if (closes_ != closes) co_return closed_meanwhile();
   if (resolve_ec) co_return io_error(resolve_ec, "resolving the server's address");
 
   if (url.tls) {
@@ -110,11 +120,13 @@ asio::awaitable<Result<void>> Connection::open(const ServerUrl& url, const TlsOp
   }
 
   auto [connect_ec, endpoint] = co_await asio::async_connect(tcp_socket(), endpoints, kUseTuple);
+  if (closes_ != closes) co_return closed_meanwhile();
   if (connect_ec) co_return io_error(connect_ec, "connecting");
   tune_socket(tcp_socket().native_handle());
 
   if (tls_) {
     auto [hs_ec] = co_await tls_->async_handshake(asio::ssl::stream_base::client, kUseTuple);
+    if (closes_ != closes) co_return closed_meanwhile();
     if (hs_ec) {
       auto err = connection_errors::with_plain_tcp_hint(io_error(hs_ec, "in the TLS handshake"));
       close();

@@ -42,6 +42,9 @@ class Connection {
                                                    std::chrono::steady_clock::time_point deadline);
 
   bool is_open() const noexcept { return open_; }
+  // Whether the server closed or reset the connection while it sat idle (no operation under
+  // way): then open() again before sending a command that must not be sent twice (PUSH).
+  bool closed_by_peer() noexcept;
   // Closes at once; pending operations complete with an error. Safe to call twice.
   void close() noexcept;
 
@@ -63,6 +66,9 @@ class Connection {
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
   RespReader reader_;
   bool open_ = false;
+  // Counts close() calls: open() notices one made while it waited (between its steps there is
+  // no socket or resolve for close() to cancel) and gives up instead of connecting anyway.
+  std::uint64_t closes_ = 0;
   bool timed_out_ = false;
   std::string peer_;  // "host:port" for error messages
 };

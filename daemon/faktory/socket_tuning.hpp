@@ -8,4 +8,9 @@ namespace factotum::faktory {
 // instead of the kernel's two hours. Best effort: a failure leaves the defaults.
 void tune_socket(int fd) noexcept;
 
+// Whether the peer closed (FIN) or reset (RST) this idle connection: then it must be replaced
+// before a command that must not be sent twice (PUSH). Not "readable": a TLS 1.3 server sends
+// session tickets after the handshake that an idle connection leaves unread.
+bool peer_has_closed(int fd) noexcept;
+
 }  // namespace factotum::faktory

@@ -146,11 +146,7 @@ SyncConnection::~SyncConnection() {
 }
 
 bool SyncConnection::closed_by_peer() const noexcept {
-  if (fd_ < 0) return true;
-  // Not "readable": a TLS 1.3 server sends session tickets after the handshake that an idle
-  // connection leaves unread. Only the end of the stream (FIN) or an error (RST) count.
-  pollfd p{fd_, POLLRDHUP, 0};
-  return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+  return peer_has_closed(fd_);
 }
 
 void SyncConnection::interrupt() const noexcept {

@@ -11,6 +11,11 @@
 #include <boost/asio/use_future.hpp>
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <numeric>
 #include <optional>
 #include <set>
@@ -98,6 +103,13 @@ TEST_CASE("coroutines push, read INFO, pause queues and mutate") {
   CHECK((*info)->total_enqueued() == 3);
   CHECK(fate(server, later_jid) == "dead");
   for (const auto& jid : jids) CHECK(fate(server, jid) == "queued");
+  // The client's destruction sent END; the server reads it in its own time.
+  const auto ended = [&] {
+    const auto log = server.command_log();
+    return !log.empty() && log.back().verb == "END";
+  };
+  REQUIRE(
+      server.wait_for([&](const TestServer::Stats&) { return ended(); }, std::chrono::seconds(30)));
   std::vector<std::string> verbs;
   for (const auto& command : server.command_log()) verbs.push_back(command.verb);
   CHECK(verbs == std::vector<std::string>{"PUSH", "PUSHB", "INFO", "QUEUE", "QUEUE", "PUSH",
@@ -145,4 +157,89 @@ TEST_CASE("a future and an unreachable server") {
   runner.join();
   REQUIRE_FALSE(outcome);
   CHECK(outcome.error().code == faktory::ErrorCode::not_connected);
+}
+
+TEST_CASE(
+    "async: a lost reply fails the push, never sent again, and an idle connection the "
+    "server closed is replaced") {
+  TestServer server(quick_server());
+  asio::io_context io;
+  faktory::AsyncClient client(io.get_executor(), faktory::Options().url(server.url()));
+  std::vector<faktory::Result<void>> outcomes;
+  const auto record = [&](faktory::Result<void> r) { outcomes.push_back(std::move(r)); };
+
+  auto first = faktory::Job("first");
+  client.push(first, record);
+  io.run();
+  io.restart();
+  server.drop_all_connections();
+  REQUIRE(server.wait_for([](const TestServer::Stats& s) { return s.connections == 0; },
+                          std::chrono::seconds(30)));
+  auto second = faktory::Job("second");
+  client.push(second, record);  // on a new connection, not into the dropped one
+  io.run();
+  io.restart();
+  auto lost = faktory::Job("lost");
+  server.lose_next_reply("PUSH");
+  client.push(lost, record);
+  auto after = faktory::Job("after");
+  client.push(after, record);
+  io.run();
+
+  REQUIRE(outcomes.size() == 4);
+  CHECK(outcomes[0]);
+  CHECK(outcomes[1]);
+  REQUIRE_FALSE(outcomes[2]);
+  CHECK(outcomes[2].error().code == faktory::ErrorCode::connection_closed);
+  CHECK(outcomes[3]);
+  CHECK(server.pushed_jids() ==
+        std::vector<std::string>{first.jid(), second.jid(), lost.jid(), after.jid()});
+}
+
+TEST_CASE("async: a job that cannot be sent fails at once, with no server needed") {
+  asio::io_context io;
+  faktory::AsyncClient client(io.get_executor(), faktory::Options().url("tcp://127.0.0.1:1"));
+  std::optional<faktory::Result<void>> invalid;
+  std::optional<faktory::Result<std::vector<faktory::Rejection>>> empty;
+  client.push(faktory::Job("x").args_json("[1,"), [&](faktory::Result<void> r) { invalid = r; });
+  client.push_bulk({}, [&](faktory::Result<std::vector<faktory::Rejection>> r) { empty = r; });
+  io.run();
+  REQUIRE(invalid);
+  REQUIRE_FALSE(*invalid);
+  CHECK(invalid->error().code == faktory::ErrorCode::invalid_argument);
+  REQUIRE(empty);
+  REQUIRE(*empty);
+  CHECK((*empty)->empty());
+}
+
+TEST_CASE("async: destroying the client completes its commands with an error, at once") {
+  // A server that accepts connections (the kernel does, from the backlog) and never greets:
+  // the first command waits in the handshake until the client is destroyed.
+  const int silent = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  REQUIRE(::bind(silent, reinterpret_cast<sockaddr*>(&address), length) == 0);
+  REQUIRE(::listen(silent, 4) == 0);
+  REQUIRE(::getsockname(silent, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+  const std::string url = "tcp://127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+
+  asio::io_context io;
+  std::vector<faktory::Result<void>> outcomes;
+  {
+    faktory::AsyncClient client(io.get_executor(),
+                                faktory::Options().url(url).timeout(std::chrono::minutes(5)));
+    for (int i = 0; i < 3; ++i) {
+      client.push(faktory::Job("never"), [&](faktory::Result<void> r) { outcomes.push_back(r); });
+    }
+    // Destroyed here: returns once the three handlers are handed to `io` (not in 5 minutes).
+  }
+  io.run();
+  ::close(silent);
+  REQUIRE(outcomes.size() == 3);
+  for (const auto& outcome : outcomes) {
+    REQUIRE_FALSE(outcome);
+    CHECK(outcome.error().code != faktory::ErrorCode::timeout);
+  }
 }

@@ -117,7 +117,7 @@ cmake --build /tmp/producer/build >/stage/producer.log 2>&1 ||
 grep -q "^FactotumFaktory_DIR:PATH=/usr/lib/" /tmp/producer/build/CMakeCache.txt ||
   fail "the producer did not use the installed package: $(grep FactotumFaktory_DIR /tmp/producer/build/CMakeCache.txt)"
 out=$(FAKTORY_URL=tcp://127.0.0.1:1 /tmp/producer/build/producer echo x 2>&1) && fail "producer pushed to no server: $out"
-grep -q "^producer: not connected" <<<"$out" || fail "the installed producer says: $out"
+grep -q "^not connected: " <<<"$out" || fail "the installed producer says: $out"
 dpkg_run -r libfactotum-faktory-dev libfactotum-faktory0
 ! ldconfig -p | grep -q libfactotum-faktory || fail "libfactotum-faktory is still in the ldconfig cache after removal"
 ok "libfactotum-faktory0 and -dev: installed (ldconfig trigger), an example built and run, removed"

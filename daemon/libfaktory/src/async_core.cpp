@@ -14,6 +14,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <deque>
+#include <future>
 #include <thread>
 
 namespace faktory::detail {
@@ -31,15 +32,38 @@ class IoThread {
     return *io;
   }
   asio::io_context& context() noexcept { return io_; }
+  bool is_current() const noexcept { return std::this_thread::get_id() == id_; }
 
  private:
-  IoThread() : guard_(asio::make_work_guard(io_)), thread_([this] { io_.run(); }) {
-    thread_.detach();
+  IoThread() : guard_(asio::make_work_guard(io_)) {
+    std::thread thread([this] {
+      // Nothing may end this thread: a handler that throws (out of memory) is dropped.
+      for (;;) {
+        try {
+          io_.run();
+          return;
+        } catch (...) {
+        }
+      }
+    });
+    id_ = thread.get_id();
+    thread.detach();
   }
   asio::io_context io_{1};
   asio::executor_work_guard<asio::io_context::executor_type> guard_;
-  std::thread thread_;
+  std::thread::id id_;
 };
+
+// Hands an outcome to the caller's side (async.hpp posts it to the handler's executor). That
+// can only fail for lack of memory; the command's handler is then never called, which is
+// still better than ending the process from a library thread.
+template <class T>
+void deliver(const std::function<void(Result<T>)>& done, Result<T> outcome) noexcept {
+  try {
+    done(std::move(outcome));
+  } catch (...) {
+  }
+}
 
 }  // namespace
 
@@ -56,6 +80,7 @@ struct FACTOTUM_FAKTORY_HIDDEN AsyncCore::Impl : std::enable_shared_from_this<Im
   std::optional<internal::Client> client;
   std::deque<Command> queue;  // on the strand only
   bool draining = false;      // on the strand only
+  bool destroyed = false;     // on the strand only: the AsyncClient is gone
 
   static void enqueue(std::shared_ptr<Impl> self, Command command) {
     Impl& core = *self;
@@ -72,14 +97,19 @@ struct FACTOTUM_FAKTORY_HIDDEN AsyncCore::Impl : std::enable_shared_from_this<Im
     while (!self->queue.empty()) {
       Command command = std::move(self->queue.front());
       self->queue.pop_front();
-      co_await command(*self);
+      try {
+        co_await command(*self);
+      } catch (...) {
+        // A command delivers its own outcome; what escapes is out of memory. Go on.
+      }
     }
     self->draining = false;
   }
 
-  // A connected client: the one open, else a new connection.
+  // A connected client: the one open unless the server closed it while it sat idle, else a
+  // new connection (so that a PUSH is never sent into a connection known to be dead).
   asio::awaitable<Result<void>> ready() {
-    if (client && client->is_connected()) co_return Result<void>();
+    if (client && client->is_connected() && !client->closed_by_peer()) co_return Result<void>();
     co_return co_await open();
   }
 
@@ -92,6 +122,11 @@ struct FACTOTUM_FAKTORY_HIDDEN AsyncCore::Impl : std::enable_shared_from_this<Im
     co_return to_public(co_await client->connect());
   }
 
+  static Error destroyed_error() {
+    return make_error(ErrorCode::not_connected,
+                      "the AsyncClient was destroyed before this command was sent");
+  }
+
   // Queues a command: `run(client)` on a connected client, its result handed to `done`.
   template <class T, class Run>
   static void submit(std::shared_ptr<Impl> self, std::function<void(Result<T>)> done, Run run) {
@@ -100,7 +135,9 @@ struct FACTOTUM_FAKTORY_HIDDEN AsyncCore::Impl : std::enable_shared_from_this<Im
              run = std::move(run)](Impl& core) mutable -> asio::awaitable<void> {
               std::optional<Result<T>> outcome;
               try {
-                if (auto connected = co_await core.ready(); !connected) {
+                if (core.destroyed) {
+                  outcome.emplace(destroyed_error());
+                } else if (auto connected = co_await core.ready(); !connected) {
                   outcome.emplace(connected.error());
                 } else {
                   outcome.emplace(co_await run(*core.client));
@@ -109,7 +146,20 @@ struct FACTOTUM_FAKTORY_HIDDEN AsyncCore::Impl : std::enable_shared_from_this<Im
                 // (Out of memory, in practice: the command's outcome is unknown.)
                 outcome.emplace(make_error(ErrorCode::other, e.what()));
               }
-              done(std::move(*outcome));
+              deliver(done, std::move(*outcome));
+            });
+  }
+
+  // Queues an outcome known already (a job that cannot be sent): delivered in its turn, with
+  // no connection made, and never inside the call that issued the command.
+  template <class T>
+  static void submit_outcome(std::shared_ptr<Impl> self, std::function<void(Result<T>)> done,
+                             Result<T> outcome) {
+    enqueue(std::move(self),
+            [done = std::move(done),
+             outcome = std::move(outcome)](Impl&) mutable -> asio::awaitable<void> {
+              deliver(done, std::move(outcome));
+              co_return;
             });
   }
 
@@ -125,30 +175,52 @@ struct FACTOTUM_FAKTORY_HIDDEN AsyncCore::Impl : std::enable_shared_from_this<Im
 
 AsyncCore::AsyncCore(Options options) : impl_(std::make_shared<Impl>(std::move(options))) {}
 
+// Commands still queued complete with an error and one under way is cut off, as Asio's own
+// objects do; an idle connection gets its END. The destructor returns once every handler has
+// been handed back, so that nothing of the library refers to the caller's executor after it.
 AsyncCore::~AsyncCore() {
-  close();
+  auto finished = std::make_shared<std::promise<void>>();
+  auto handed_back = finished->get_future();
+  asio::post(impl_->strand, [impl = impl_] {
+    impl->destroyed = true;
+    if (impl->draining && impl->client) impl->client->close();
+  });
+  Impl::enqueue(impl_, [finished](Impl& core) -> asio::awaitable<void> {
+    // (Set however this ends, even by an exception: the destructor waits for it.)
+    struct Signal {
+      std::shared_ptr<std::promise<void>> promise;
+      ~Signal() { promise->set_value(); }
+    } signal{finished};
+    if (core.client && core.client->is_connected() && !core.client->closed_by_peer()) {
+      co_await core.client->end();
+    }
+    core.client.reset();
+  });
+  // (On the library's own thread, only a handler with an inline executor could get here: it
+  // cannot wait for itself.)
+  if (!IoThread::instance().is_current()) handed_back.wait();
 }
 
 void AsyncCore::connect(std::function<void(Result<void>)> done) {
   Impl::enqueue(impl_, [done = std::move(done)](Impl& core) -> asio::awaitable<void> {
     std::optional<Result<void>> outcome;
     try {
-      outcome.emplace(co_await core.open());
+      if (core.destroyed) {
+        outcome.emplace(Impl::destroyed_error());
+      } else {
+        outcome.emplace(co_await core.open());
+      }
     } catch (const std::exception& e) {
       outcome.emplace(make_error(ErrorCode::other, e.what()));
     }
-    done(std::move(*outcome));
+    deliver(done, std::move(*outcome));
   });
 }
 
 void AsyncCore::push(Job job, std::function<void(Result<void>)> done) {
   auto converted = internal_job(job);
   if (!converted) {
-    // (Still through the queue: a result is never delivered inside the initiating call.)
-    Impl::submit<void>(impl_, std::move(done),
-                       [e = converted.error()](internal::Client&) -> asio::awaitable<Result<void>> {
-                         co_return e;
-                       });
+    Impl::submit_outcome<void>(impl_, std::move(done), converted.error());
     return;
   }
   Impl::submit<void>(
@@ -162,12 +234,16 @@ void AsyncCore::push_bulk(std::vector<Job> jobs,
                           std::function<void(Result<std::vector<Rejection>>)> done) {
   using Outcome = Result<std::vector<Rejection>>;
   auto converted = internal_jobs(jobs);
+  if (!converted || converted->empty()) {
+    Impl::submit_outcome<std::vector<Rejection>>(
+        impl_, std::move(done),
+        converted ? Outcome(std::vector<Rejection>{}) : Outcome(converted.error()));
+    return;
+  }
   Impl::submit<std::vector<Rejection>>(
       impl_, std::move(done),
-      [converted = std::move(converted)](internal::Client& c) -> asio::awaitable<Outcome> {
-        if (!converted) co_return converted.error();
-        if (converted->empty()) co_return std::vector<Rejection>{};
-        auto refused = co_await c.push_bulk(*converted);
+      [converted = std::move(*converted)](internal::Client& c) -> asio::awaitable<Outcome> {
+        auto refused = co_await c.push_bulk(converted);
         if (!refused) co_return to_public(refused.error());
         std::vector<Rejection> out;
         for (auto& [jid, reason] : *refused) out.push_back(Rejection{jid, reason});

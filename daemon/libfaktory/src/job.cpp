@@ -27,10 +27,12 @@ Result<json::value> parse_field(std::string_view field, std::string_view text) {
   const std::size_t used = parser.write(text.data(), text.size(), ec);
   if (!ec) parser.finish(ec);
   if (ec) {
-    return detail::make_error(ErrorCode::invalid_argument,
-                              std::string(field) + " is not valid JSON (at byte " +
-                                  std::to_string(used + 1) + " of " + std::to_string(text.size()) +
-                                  "): " + ec.message());
+    const std::string where = used < text.size() ? "at byte " + std::to_string(used + 1) + " of " +
+                                                       std::to_string(text.size())
+                                                 : std::string("it ends too soon");
+    return detail::make_error(
+        ErrorCode::invalid_argument,
+        std::string(field) + " is not valid JSON (" + where + "): " + ec.message());
   }
   return parser.release();
 }

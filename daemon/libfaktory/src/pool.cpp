@@ -21,6 +21,9 @@ struct FACTOTUM_FAKTORY_HIDDEN Pool::Impl {
 Pool::Pool(Options options, std::size_t size) : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
   impl_->size = size == 0 ? 1 : size;
+  // (So that returning a client, which must not fail, never allocates.)
+  impl_->idle.reserve(impl_->size);
+  impl_->all.reserve(impl_->size);
 }
 
 Pool::~Pool() = default;

@@ -95,6 +95,12 @@ Error to_public(const internal::Error& e) {
   out.server_code = e.server_code;
   // A system error (connection refused, ...) keeps its own words.
   out.message = e.message.empty() ? e.code.message() : e.message;
+  if (out.code == ErrorCode::password_required) {
+    // (The daemon's words name its configuration keys.)
+    out.message =
+        "the server requires a password: give it with Options::password() or in the "
+        "URL (tcp://:PASSWORD@host:7419)";
+  }
   return out;
 }
 

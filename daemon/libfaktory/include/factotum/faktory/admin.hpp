@@ -22,6 +22,7 @@ class FACTOTUM_FAKTORY_API Info {
   /// Parses an INFO reply (the library does this; public for tests of code that takes an
   /// Info). Fields missing from the JSON read as empty or 0.
   explicit Info(std::string json);
+  /// Destroys the reply.
   ~Info();
   /// Copies the reply.
   Info(const Info& other);
@@ -79,6 +80,7 @@ class FACTOTUM_FAKTORY_API Filter {
  public:
   /// Every job of the target set.
   Filter();
+  /// Destroys the filter.
   ~Filter();
   /// Copies the filter.
   Filter(const Filter& other);

@@ -36,7 +36,8 @@ class FACTOTUM_FAKTORY_API AsyncCore {
  public:
   /// A connection for these options, opened by the first command.
   explicit AsyncCore(Options options);
-  /// Lets the commands already issued finish, then sends END.
+  /// Completes the commands still queued with an error, cuts off the one under way, sends END
+  /// on an idle connection, and returns when every `done` has been called.
   ~AsyncCore();
   AsyncCore(const AsyncCore&) = delete;
   AsyncCore& operator=(const AsyncCore&) = delete;
@@ -77,11 +78,16 @@ class FACTOTUM_FAKTORY_API AsyncCore {
 ///     if (!pushed) std::cerr << pushed.error().what() << "\n";
 ///   }
 /// @endcode
-/// Each command completes with a faktory::result (signature `void(faktory::Result<T>)`), on the
+/// Each command completes with a faktory::Result (signature `void(faktory::Result<T>)`), on the
 /// completion handler's associated executor (the coroutine's, for `use_awaitable`), or on the
 /// client's executor. Commands run one after another in the order they were issued; the
 /// connection is opened by the first one and again after one that lost it. A command is never
 /// sent twice (see Client). Commands cannot be cancelled one by one.
+///
+/// Destroying the client completes the commands still queued with an error and cuts off the
+/// one under way, as Asio's own objects do, and returns once their handlers are all handed to
+/// their executors: destroy it before the io_context those run on. Create AsyncClients after
+/// any fork(): the library's I/O thread is not copied into a child process.
 ///
 /// Thread safety: every member may be called from any thread at once.
 class AsyncClient {
@@ -95,6 +101,10 @@ class AsyncClient {
   explicit AsyncClient(executor_type executor, Options options = Options())
       : executor_(std::move(executor)),
         core_(std::make_unique<detail::AsyncCore>(std::move(options))) {}
+  /// Not copyable nor movable: operations not yet started refer to the client.
+  AsyncClient(const AsyncClient&) = delete;
+  /// Not copyable nor movable: operations not yet started refer to the client.
+  AsyncClient& operator=(const AsyncClient&) = delete;
 
   /// The executor handlers run on when they have none of their own.
   executor_type get_executor() const noexcept { return executor_; }

@@ -79,7 +79,7 @@ class FACTOTUM_FAKTORY_API Client {
 /// @code
 ///   faktory::Pool pool(faktory::Options(), 8);
 ///   // on any thread:
-///   pool.push(faktory::Job("resize").args(image_id));
+///   if (auto pushed = pool.push(faktory::Job("resize").args(image_id)); !pushed) { ... }
 /// @endcode
 ///
 /// Thread safety: every member may be called from any thread at once. The pool must outlive
@@ -90,7 +90,9 @@ class FACTOTUM_FAKTORY_API Pool {
   Pool(Options options, std::size_t size);
   /// Closes every connection (all leases must have been returned).
   ~Pool();
+  /// Not copyable: the connections are the pool's own.
   Pool(const Pool&) = delete;
+  /// Not copyable: the connections are the pool's own.
   Pool& operator=(const Pool&) = delete;
 
   /// A connection borrowed from the pool, returned when the Lease is destroyed.
@@ -100,6 +102,7 @@ class FACTOTUM_FAKTORY_API Pool {
     ~Lease();
     /// Takes over the other lease's connection.
     Lease(Lease&& other) noexcept;
+    /// Not assignable: a lease is returned only by its destructor.
     Lease& operator=(Lease&&) = delete;
     /// The borrowed client.
     Client& operator*() const noexcept { return *client_; }

@@ -5,6 +5,7 @@
 #include "factotum/faktory/result.hpp"
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -21,17 +22,38 @@ struct RawJson {
 };
 
 namespace detail {
-// Appends one argument (with its comma) to a JSON array under construction.
+/// Appends a string (quoted and escaped), after a comma unless `array` is just "[".
 FACTOTUM_FAKTORY_API void append_arg(std::string& array, std::string_view string);
+/// Appends an integer, after a comma unless `array` is just "[".
 FACTOTUM_FAKTORY_API void append_arg(std::string& array, std::int64_t number);
+/// Appends an unsigned integer, after a comma unless `array` is just "[".
 FACTOTUM_FAKTORY_API void append_arg(std::string& array, std::uint64_t number);
+/// Appends a number (one that is not finite makes the push fail), after a comma unless
+/// `array` is just "[".
 FACTOTUM_FAKTORY_API void append_arg(std::string& array, double number);
+/// Appends true or false, after a comma unless `array` is just "[".
 FACTOTUM_FAKTORY_API void append_arg(std::string& array, bool boolean);
+/// Appends JSON text as it is, after a comma unless `array` is just "[".
 FACTOTUM_FAKTORY_API void append_arg(std::string& array, const RawJson& value);
 
+/// Appends one argument of Job::args() as its JSON type.
 template <class T>
 void append_any(std::string& array, const T& value) {
-  if constexpr (std::is_same_v<T, bool>) {
+  if constexpr (std::is_same_v<T, std::nullptr_t>) {
+    append_arg(array, RawJson{"null"});
+  } else if constexpr (std::is_same_v<T, char> || std::is_same_v<T, signed char> ||
+                       std::is_same_v<T, unsigned char> || std::is_same_v<T, wchar_t> ||
+                       std::is_same_v<T, char8_t> || std::is_same_v<T, char16_t> ||
+                       std::is_same_v<T, char32_t>) {
+    static_assert(!sizeof(T), "Job::args: pass a character as a string (\"A\") or an int");
+  } else if constexpr (std::is_pointer_v<T> && std::is_convertible_v<T, const char*>) {
+    // (A null C string is JSON null, not a crash in strlen.)
+    if (value == nullptr) {
+      append_arg(array, RawJson{"null"});
+    } else {
+      append_arg(array, std::string_view(value));
+    }
+  } else if constexpr (std::is_same_v<T, bool>) {
     append_arg(array, value);
   } else if constexpr (std::is_integral_v<T> && std::is_signed_v<T>) {
     append_arg(array, static_cast<std::int64_t>(value));
@@ -63,6 +85,7 @@ class FACTOTUM_FAKTORY_API Job {
  public:
   /// A job of this type with a new jid and no arguments.
   explicit Job(std::string_view jobtype);
+  /// Destroys the job.
   ~Job();
   /// Copies the job, jid included.
   Job(const Job& other);
@@ -73,8 +96,9 @@ class FACTOTUM_FAKTORY_API Job {
   /// Moves the job.
   Job& operator=(Job&& other) noexcept;
 
-  /// The arguments: strings, integers, floating-point numbers, bools and faktory::RawJson values,
-  /// in order. Replaces earlier arguments.
+  /// The arguments, in order: strings (a null `const char*` is null), integers,
+  /// floating-point numbers, bools, nullptr (null) and faktory::RawJson values. Replaces
+  /// earlier arguments.
   template <class... Args>
   Job& args(const Args&... values) {
     std::string array = "[";
@@ -90,13 +114,14 @@ class FACTOTUM_FAKTORY_API Job {
   Job& queue(std::string_view name);
   /// Runs the job no earlier than this time (a scheduled job).
   Job& at(std::chrono::system_clock::time_point when);
-  /// How many times the server retries the job after a failure (default 25; 0: fail to the
-  /// dead set at once; -1: discard on failure).
+  /// How many times the server retries the job after a failure (default 25). With 0 a failed
+  /// job is dropped, with -1 it goes straight to the dead set.
   Job& retry(int times);
   /// How long a worker may hold the job before the server hands it out again (default 30 min,
   /// at most one day).
   Job& reserve_for(std::chrono::seconds duration);
-  /// How many lines of a failure's backtrace the server keeps (default 0).
+  /// How many lines of a failure's backtrace workers should send (default 0). Faktory itself
+  /// keeps what a worker sends, up to 50 lines, whatever this says.
   Job& backtrace(int lines);
   /// The job's `custom` object, as the text of a JSON object. Checked when the job is pushed.
   Job& custom_json(std::string_view object);

@@ -25,6 +25,7 @@ class FACTOTUM_FAKTORY_API Options {
  public:
   /// The defaults: the server from the environment, no password, system CAs, 5 s timeout.
   Options();
+  /// Destroys the settings.
   ~Options();
   /// Copies the settings.
   Options(const Options& other);
@@ -50,8 +51,9 @@ class FACTOTUM_FAKTORY_API Options {
   /// Turns certificate verification off. Only for tests: anyone on the path can then read
   /// the password and the jobs.
   Options& tls_insecure_skip_verify();
-  /// The longest silence allowed while connecting or waiting for a reply (default 5 s; each
-  /// chunk of a large reply that keeps arriving renews it).
+  /// How long connecting may take in all (name resolution, TCP, TLS and the handshake), and
+  /// the longest silence allowed while a command is sent or its reply awaited (each chunk of
+  /// a large reply that keeps arriving renews it). Default 5 s.
   Options& timeout(std::chrono::milliseconds timeout);
 
   /// Implementation details (the library's own).

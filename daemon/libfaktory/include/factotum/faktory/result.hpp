@@ -11,6 +11,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <variant>
 
@@ -42,6 +43,7 @@ FACTOTUM_FAKTORY_API const char* to_string(ErrorCode code) noexcept;
 
 /// What went wrong in a client call.
 struct FACTOTUM_FAKTORY_API Error {
+  /// The kind of failure.
   ErrorCode code = ErrorCode::other;
   /// For ErrorCode::server_error: the reply's code word ("ERR", "NOTUNIQUE", ...); empty otherwise.
   std::string server_code;
@@ -58,6 +60,7 @@ class FACTOTUM_FAKTORY_API Exception : public std::runtime_error {
  public:
   /// Wraps an error; what() is Error::what().
   explicit Exception(Error e);
+  /// Destroys the exception.
   ~Exception() override;
   /// The error this exception carries.
   const faktory::Error& error() const noexcept { return error_; }
@@ -74,6 +77,9 @@ class FACTOTUM_FAKTORY_API Exception : public std::runtime_error {
 /// @endcode
 template <class T>
 class [[nodiscard]] Result {
+  static_assert(!std::is_same_v<std::remove_cv_t<T>, Error>,
+                "Result<Error> cannot tell a value from an error");
+
  public:
   /// A successful result.
   Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}
@@ -89,15 +95,18 @@ class [[nodiscard]] Result {
   T& value() & { return check(), std::get<0>(state_); }
   /// The value; throws faktory::Exception when the result holds an error.
   const T& value() const& { return check(), std::get<0>(state_); }
-  /// The value, moved out; throws faktory::Exception when the result holds an error.
-  T&& value() && { return check(), std::get<0>(std::move(state_)); }
+  /// The value, moved out; throws faktory::Exception when the result holds an error. (By
+  /// value: `for (auto& x : f().value())` must not refer into a destroyed temporary.)
+  T value() && { return check(), std::get<0>(std::move(state_)); }
 
   /// The value (precondition: has_value()).
   T& operator*() & noexcept { return *std::get_if<0>(&state_); }
   /// The value (precondition: has_value()).
   const T& operator*() const& noexcept { return *std::get_if<0>(&state_); }
   /// The value, moved out (precondition: has_value()).
-  T&& operator*() && noexcept { return std::move(*std::get_if<0>(&state_)); }
+  T operator*() && noexcept(std::is_nothrow_move_constructible_v<T>) {
+    return std::move(*std::get_if<0>(&state_));
+  }
   /// The value's members (precondition: has_value()).
   T* operator->() noexcept { return std::get_if<0>(&state_); }
   /// The value's members (precondition: has_value()).
