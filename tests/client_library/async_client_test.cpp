@@ -16,6 +16,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <numeric>
 #include <optional>
 #include <set>
@@ -242,4 +246,48 @@ TEST_CASE("async: destroying the client completes its commands with an error, at
     REQUIRE_FALSE(outcome);
     CHECK(outcome.error().code != faktory::ErrorCode::timeout);
   }
+}
+
+TEST_CASE("async: commands issued from several threads at once all run, once each") {
+  TestServer server(quick_server());
+  asio::io_context io;
+  auto guard = asio::make_work_guard(io);
+  std::thread runner([&] { io.run(); });
+  std::atomic<int> succeeded{0};
+  std::atomic<int> completed{0};
+  std::vector<std::string> jids;
+  std::mutex jids_mutex;
+  std::condition_variable all_done;
+  {
+    faktory::AsyncClient client(io.get_executor(), faktory::Options().url(server.url()));
+    std::vector<std::thread> producers;
+    for (int t = 0; t < 4; ++t) {
+      producers.emplace_back([&, t] {
+        for (int i = 0; i < 25; ++i) {
+          auto job = faktory::Job("threaded").args(t, i);
+          {
+            std::lock_guard lock(jids_mutex);
+            jids.push_back(job.jid());
+          }
+          client.push(job, [&](faktory::Result<void> r) {
+            if (r) ++succeeded;
+            std::lock_guard lock(jids_mutex);
+            if (++completed == 100) all_done.notify_all();
+          });
+        }
+      });
+    }
+    for (auto& producer : producers) producer.join();
+    // (Destroying the client would cut its queued commands off: wait for them first.)
+    std::unique_lock lock(jids_mutex);
+    REQUIRE(all_done.wait_for(lock, std::chrono::seconds(60), [&] { return completed == 100; }));
+  }
+  guard.reset();
+  runner.join();
+  CHECK(completed == 100);
+  CHECK(succeeded == 100);
+  auto pushed = server.pushed_jids();
+  std::sort(pushed.begin(), pushed.end());
+  std::sort(jids.begin(), jids.end());
+  CHECK(pushed == jids);
 }
