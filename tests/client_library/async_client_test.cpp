@@ -3,8 +3,7 @@
 #include <factotum/faktory.hpp>
 #include <factotum/faktory/async.hpp>
 
-#include "public_result_maker.hpp"
-#include "test_server.hpp"
+#include "library_test_support.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -28,20 +27,10 @@
 using factotum::testing::TestServer;
 using factotum::testing::TestServerOptions;
 namespace asio = boost::asio;
+using library_test::fate;
+using library_test::quick_server;
 
 namespace {
-
-TestServerOptions quick_server() {
-  TestServerOptions options;
-  options.fetch_block = std::chrono::milliseconds(200);
-  return options;
-}
-
-std::string fate(const TestServer& server, const std::string& jid) {
-  const auto fates = server.job_fates();
-  const auto it = fates.find(jid);
-  return it == fates.end() ? "absent" : it->second;
-}
 
 // Runs a coroutine on a fresh io_context on this thread; rethrows what it threw.
 template <class Coroutine>

@@ -2,10 +2,9 @@
 // refusals, a lost reply (never a second PUSH), TLS, and how the server is found.
 #include <factotum/faktory.hpp>
 
-#include "public_result_maker.hpp"
+#include "library_test_support.hpp"
 #include "refusing_server.hpp"
 #include "test_certificates.hpp"
-#include "test_server.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -16,14 +15,9 @@ using factotum::testing::Certificates;
 using factotum::testing::RefusingServer;
 using factotum::testing::TestServer;
 using factotum::testing::TestServerOptions;
+using library_test::quick_server;
 
 namespace {
-
-TestServerOptions quick_server() {
-  TestServerOptions options;
-  options.fetch_block = std::chrono::milliseconds(200);
-  return options;
-}
 
 std::size_t commands_with_verb(const TestServer& server, const std::string& verb) {
   const auto log = server.command_log();

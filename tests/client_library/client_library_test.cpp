@@ -4,8 +4,7 @@
 #include <factotum/faktory.hpp>
 
 #include "catch_result.hpp"
-#include "public_result_maker.hpp"
-#include "test_server.hpp"
+#include "library_test_support.hpp"
 
 #include "faktory/blocking_client.hpp"
 #include "faktory/url.hpp"
@@ -23,15 +22,11 @@
 using factotum::testing::TestServer;
 using factotum::testing::TestServerOptions;
 namespace json = boost::json;
+using library_test::fate;
+using library_test::quick_server;
 namespace internal = factotum::faktory;
 
 namespace {
-
-TestServerOptions quick_server() {
-  TestServerOptions options;
-  options.fetch_block = std::chrono::milliseconds(200);
-  return options;
-}
 
 faktory::Options options_for(const TestServer& server) {
   return faktory::Options().url(server.url());
@@ -53,12 +48,6 @@ std::optional<json::object> fetch_from(const std::unique_ptr<internal::BlockingC
   REQUIRE(payload);
   if (!payload->has_value()) return std::nullopt;
   return json::parse(**payload).as_object();
-}
-
-std::string fate(const TestServer& server, const std::string& jid) {
-  const auto fates = server.job_fates();
-  const auto it = fates.find(jid);
-  return it == fates.end() ? "absent" : it->second;
 }
 
 }  // namespace
