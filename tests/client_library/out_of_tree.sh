@@ -4,10 +4,15 @@
 # builds the installed example project with find_package(FactotumFaktory), and runs both of its
 # producers against factotum-testserver while the factotum daemon (echo plugin) runs the jobs.
 # The README's producer must be the installed example, verbatim.
-#   usage: out_of_tree.sh BUILD_DIR LIBRARY_SOURCE_DIR
+# In a sanitizer build the installed library is instrumented, and so must the programs be.
+#   usage: out_of_tree.sh BUILD_DIR LIBRARY_SOURCE_DIR [SANITIZERS]   (e.g. "address;undefined")
 set -euo pipefail
 build=$(readlink -f "$1")
 source=$2
+sanitize_flags=""
+[[ -n ${3:-} ]] && sanitize_flags="-fsanitize=${3//;/,} -fno-omit-frame-pointer"
+# (GCC 12 warns about atomic_thread_fence under TSan from inside libstdc++, as in the tree.)
+[[ ${3:-} == thread ]] && sanitize_flags+=" -Wno-tsan"
 bin=$build/bin
 fail() { echo "FAIL: $*" >&2; exit 1; }
 for tool in factotum factotum-testserver factotum-client; do
@@ -49,7 +54,8 @@ done
 project=$work/producer
 cp -r "$prefix/share/doc/libfactotum-faktory-dev/examples/producer" "$project"
 cmake -S "$project" -B "$project/build" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" \
-  -DCMAKE_CXX_FLAGS="-Wall -Wextra -pedantic -Werror" >"$work/configure.log" 2>&1 ||
+  -DCMAKE_CXX_FLAGS="-Wall -Wextra -pedantic -Werror $sanitize_flags" \
+  -DCMAKE_EXE_LINKER_FLAGS="$sanitize_flags" >"$work/configure.log" 2>&1 ||
   fail "configuring the example failed: $(cat "$work/configure.log")"
 cmake --build "$project/build" >"$work/build.log" 2>&1 ||
   fail "building the example failed: $(cat "$work/build.log")"
