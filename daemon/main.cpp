@@ -4,6 +4,7 @@
 #include "config/config.hpp"
 #include "crash/crash_handler.hpp"
 #include "crash/job_table.hpp"
+#include "ctl/ctl_main.hpp"
 #include "daemon_settings.hpp"
 #include "metrics/job_metrics.hpp"
 #include "metrics_service.hpp"
@@ -12,7 +13,9 @@
 #include "reloader.hpp"
 #include "run_job.hpp"
 #include "service/directory_watch.hpp"
+#include "service/exit_status.hpp"
 #include "service/log.hpp"
+#include "service/pid_file.hpp"
 #include "service/signals.hpp"
 #include "service/systemd_notify.hpp"
 #include "service_notifications.hpp"
@@ -35,6 +38,7 @@
 #include <iostream>
 #include <optional>
 #include <thread>
+#include <variant>
 
 #ifndef FACTOTUM_VERSION
 #define FACTOTUM_VERSION "0.0.0"
@@ -43,19 +47,18 @@
 namespace {
 
 namespace po = boost::program_options;
+using factotum::service::kExitConfig;
+using factotum::service::kExitOk;
+using factotum::service::kExitSoftware;
 using factotum::service::Log;
 using factotum::service::LogLevel;
-
-constexpr int kExitOk = 0;
-constexpr int kExitSoftware = 70;  // EX_SOFTWARE: an internal error
-constexpr int kExitConfig = 78;    // EX_CONFIG: the configuration cannot be used
-
-constexpr const char* kDefaultConfig = "/etc/factotum/factotum.yaml";
+using factotum::service::PidFile;
 
 struct CommandLine {
-  std::string config = kDefaultConfig;
+  std::string config = factotum::service::kDefaultConfigFile;
   bool check_config = false;
   bool no_supervisor = false;
+  std::string pidfile;  // empty: none
   factotum::config::ConfigOverrides overrides;
 };
 
@@ -64,7 +67,8 @@ std::optional<int> parse_command_line(int argc, char** argv, CommandLine& cli) {
   po::options_description options(
       "Usage: factotum [options]\n"
       "       factotum run-job --plugin FILE --jobtype T [--args JSON] ...   (see run-job "
-      "--help)\n\n"
+      "--help)\n"
+      "       factotum ctl push|info|queue|mutate|quiet|stop ...   (see ctl --help)\n\n"
       "A Faktory worker daemon that runs jobs in plugins.\n\nOptions");
   std::string url;
   std::string log_level;
@@ -82,7 +86,10 @@ std::optional<int> parse_command_line(int argc, char** argv, CommandLine& cli) {
       "log-level", po::value(&log_level),
       "error, warning, info or debug (overrides logging.level)")(
       "concurrency", po::value(&concurrency),
-      "number of processors (overrides worker.concurrency)");
+      "number of processors (overrides worker.concurrency)")(
+      "pidfile", po::value(&cli.pidfile),
+      "write the main process's pid to FILE at start-up and hold it locked (a second daemon "
+      "with the same FILE does not start); removed at exit (for factotum ctl quiet|stop)");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, options), vm);
@@ -108,6 +115,10 @@ std::optional<int> parse_command_line(int argc, char** argv, CommandLine& cli) {
   if (vm.count("url")) cli.overrides.url = url;
   if (vm.count("log-level")) cli.overrides.log_level = log_level;
   if (vm.count("concurrency")) cli.overrides.concurrency = concurrency;
+  if (vm.count("pidfile") && cli.pidfile.empty()) {
+    std::cerr << "factotum: --pidfile must not be empty\n(see factotum --help)\n";
+    return kExitConfig;
+  }
   return std::nullopt;
 }
 
@@ -141,9 +152,23 @@ void print_summary(const factotum::config::Config& config,
   }
 }
 
+// The pidfile of --pidfile, taken by the main process before anything else runs (and never
+// by --check-config). Empty without --pidfile; an exit status when it cannot be taken.
+std::variant<std::optional<PidFile>, int> take_pid_file(const CommandLine& cli) {
+  if (cli.pidfile.empty() || cli.check_config) return std::optional<PidFile>();
+  auto taken = PidFile::take(cli.pidfile);
+  if (auto* error = std::get_if<std::string>(&taken)) {
+    std::cerr << "factotum: --pidfile " << cli.pidfile << ": " << *error << "\n";
+    return kExitConfig;
+  }
+  return std::optional<PidFile>(std::move(std::get<PidFile>(taken)));
+}
+
 // The worker: the daemon proper. `launch` is what its supervisor hands it (null: it runs
-// alone, --no-supervisor or --check-config).
-int run_daemon(const CommandLine& cli, factotum::supervisor::WorkerLaunch* launch) {
+// alone, --no-supervisor or --check-config). `own_pidfile`: the pidfile when this process is
+// the main one (--no-supervisor), for an exit that skips destructors.
+int run_daemon(const CommandLine& cli, factotum::supervisor::WorkerLaunch* launch,
+               PidFile* own_pidfile) {
   Log::detect_journal();
   // Read (and removed from the environment) before any thread starts. A supervised worker
   // talks to its supervisor, which relays to systemd.
@@ -322,6 +347,9 @@ int run_daemon(const CommandLine& cli, factotum::supervisor::WorkerLaunch* launc
   Log::info("factotum starting", {{"version", FACTOTUM_VERSION},
                                   {"config", config.source.string()},
                                   {"server", config.faktory.url.redacted()}});
+  // Quiet is for good (as on the server): a worker started after the daemon was quieted
+  // (TSTP, `factotum ctl quiet`) starts quiet, before it fetches anything.
+  if (launch != nullptr && launch->quiet) worker.quiet();
   worker.start();
   // Configuration and plugins are loaded: ready, whether or not the server answers yet.
   notifications.ready();
@@ -351,6 +379,7 @@ int run_daemon(const CommandLine& cli, factotum::supervisor::WorkerLaunch* launc
       Log::warning("exiting while a reload is still loading plugins; it is abandoned");
     }
     host.remove_staged_files();  // no destructor runs after _Exit
+    if (own_pidfile != nullptr) own_pidfile->remove();
     std::cerr.flush();
     std::_Exit(exit_code);
   }
@@ -359,7 +388,8 @@ int run_daemon(const CommandLine& cli, factotum::supervisor::WorkerLaunch* launc
 
 // The supervisor, which runs the worker in a child process (supervisor/supervisor.hpp). The
 // configuration is read here first: one that cannot be used stops the start before any fork.
-int run_supervised(const CommandLine& cli) {
+// `pidfile` (may be null) is this process's; each worker closes its copy.
+int run_supervised(const CommandLine& cli, PidFile* pidfile) {
   Log::detect_journal();
   auto systemd = factotum::service::SystemdNotify::from_environment();
   std::signal(SIGPIPE, SIG_IGN);
@@ -375,7 +405,10 @@ int run_supervised(const CommandLine& cli) {
   apply_logging(config.logging);  // its warnings are the worker's to say
   return factotum::supervisor::run_supervisor(
       inputs, std::move(config), std::move(systemd),
-      [&cli](factotum::supervisor::WorkerLaunch& launch) { return run_daemon(cli, &launch); });
+      [&cli, pidfile](factotum::supervisor::WorkerLaunch& launch) {
+        if (pidfile != nullptr) pidfile->forget();
+        return run_daemon(cli, &launch, nullptr);
+      });
 }
 
 }  // namespace
@@ -389,10 +422,20 @@ int main(int argc, char** argv) {
     if (argc >= 2 && std::strcmp(argv[1], "run-job") == 0) {
       return factotum::run_job_main(argc - 1, argv + 1);
     }
+    if (argc >= 2 && std::strcmp(argv[1], "ctl") == 0) {
+      return factotum::ctl::ctl_main(argc - 1, argv + 1);
+    }
     CommandLine cli;
     if (auto exit_code = parse_command_line(argc, argv, cli)) return *exit_code;
-    if (cli.check_config || cli.no_supervisor) return run_daemon(cli, nullptr);
-    return run_supervised(cli);
+    // Taken before the configuration is read and any plugin loads, by the main process, and
+    // removed when it ends, however it ends short of a crash (the worker, a child, leaves this
+    // scope through exit(): it never removes it).
+    auto taken = take_pid_file(cli);
+    if (const int* status = std::get_if<int>(&taken)) return *status;
+    auto& pidfile = std::get<std::optional<PidFile>>(taken);
+    PidFile* own_pidfile = pidfile ? &*pidfile : nullptr;
+    if (cli.check_config || cli.no_supervisor) return run_daemon(cli, nullptr, own_pidfile);
+    return run_supervised(cli, own_pidfile);
   } catch (const std::exception& e) {
     Log::error(std::string("internal error: ") + e.what());
     return kExitSoftware;

@@ -4,6 +4,7 @@
 #include "daemon_settings.hpp"
 #include "faktory/blocking_client.hpp"
 #include "metrics/job_metrics.hpp"
+#include "service/exit_status.hpp"
 #include "service/log.hpp"
 #include "service/signal_text.hpp"
 #include "service/signals.hpp"
@@ -42,10 +43,9 @@ using service::Log;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 using namespace std::chrono_literals;
-
-constexpr int kExitOk = 0;
-constexpr int kExitSoftware = 70;
-constexpr int kExitConfig = 78;
+using service::kExitConfig;
+using service::kExitOk;
+using service::kExitSoftware;
 
 // Restarts after a crash: 0.5 s, doubling up to 30 s; a worker that ran a minute without
 // crashing starts the sequence again. Five crashes within a minute is a crash loop: said
@@ -102,7 +102,12 @@ class Supervisor {
     sigset_t handled;
     ::sigemptyset(&handled);
     for (const int signal : kHandledSignals) ::sigaddset(&handled, signal);
-    ::sigprocmask(SIG_BLOCK, &handled, &original_mask_);
+    // Blocked here too, so that each worker is forked with it blocked: the TSTP, TTIN or HUP
+    // passed on to a worker in the instant after its fork, before run_child could block it,
+    // would otherwise kill it (its default action), and with it the next one (a crash loop).
+    sigset_t blocked = handled;
+    ::sigaddset(&blocked, service::forwarded_other_signal());
+    ::sigprocmask(SIG_BLOCK, &blocked, &original_mask_);
     signal_fd_ = ::signalfd(-1, &handled, SFD_NONBLOCK | SFD_CLOEXEC);
     if (signal_fd_ < 0) {
       Log::error(std::string("cannot watch signals: ") + std::strerror(errno));
@@ -151,9 +156,6 @@ class Supervisor {
     worker_stopping_ = false;
     last_ping_ = worker_started_;
     Log::debug("worker process started", {{"pid", std::to_string(child)}});
-    // Quiet is for good (as on the server): a worker started after a TSTP is quiet too. The
-    // signal waits, blocked, until its handler is in place.
-    if (quiet_) service::forward_signal(worker_, SIGTSTP);
     return true;
   }
 
@@ -180,7 +182,8 @@ class Supervisor {
     ::sigaddset(&mask, service::forwarded_other_signal());
     ::sigdelset(&mask, service::forwarded_stop_signal());
     ::sigprocmask(SIG_SETMASK, &mask, nullptr);
-    WorkerLaunch launch{table_, notify, quarantine_, original_mask_, ever_started_};
+    // Quiet is for good (as on the server): a worker started after a TSTP starts quiet.
+    WorkerLaunch launch{table_, notify, quarantine_, original_mask_, ever_started_, quiet_};
     int code = kExitSoftware;
     try {
       code = run_worker_(launch);

@@ -42,6 +42,9 @@ struct WorkerLaunch {
   // Another worker ran before this one (and died): the service has started; a problem that
   // would stop a start (the metrics address taken) must not stop it now.
   bool restarted = false;
+  // The daemon was quieted (TSTP) before this worker started: it starts quiet, fetching
+  // nothing. (Not a signal sent after the fork: the worker would have to catch it first.)
+  bool quiet = false;
 };
 
 // Runs the worker (`run_worker`, in a forked child; returns its exit status) under

@@ -33,6 +33,7 @@ factotum8=$source/packaging/man/factotum.8
 testserver1=$source/packaging/man/factotum-testserver.1
 check "$factotum8" "$build/bin/factotum"
 check "$factotum8" "$build/bin/factotum" run-job
+check "$factotum8" "$build/bin/factotum" ctl
 check "$testserver1" "$build/bin/factotum-testserver"
 
 for page in "$build/packaging/factotum.8" "$build/packaging/factotum-testserver.1"; do
