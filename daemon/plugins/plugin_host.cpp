@@ -94,14 +94,29 @@ std::optional<std::string> PluginHost::set_middleware_order(const std::vector<st
   return std::nullopt;
 }
 
+std::string_view ResolvedJob::plugin() const noexcept {
+  return handler_ == nullptr ? std::string_view() : std::string_view(handler_->generation->name());
+}
+
+ResolvedJob PluginHost::resolve(std::string_view jobtype) const noexcept {
+  ResolvedJob resolved;
+  resolved.snapshot_ = impl_->snapshot();
+  if (resolved.snapshot_) resolved.handler_ = resolved.snapshot_->find(jobtype);
+  return resolved;
+}
+
 JobOutcome PluginHost::run(const JobInput& input) const {
+  // Declared before the job runs: if this job held the last reference to a retired
+  // generation, `resolved` hands it to the retirement thread when it dies, after the job; its
+  // shutdown never runs on this thread.
+  const ResolvedJob resolved = resolve(input.jobtype);
+  return run(resolved, input);
+}
+
+JobOutcome PluginHost::run(const ResolvedJob& resolved, const JobInput& input) const {
   JobOutcome outcome;
   try {
-    // Declared before the job scope: if this job held the last reference to a retired
-    // generation, `snapshot` hands it to the retirement thread when it dies, after the job;
-    // its shutdown never runs on this thread.
-    const std::shared_ptr<const Registry> snapshot = impl_->snapshot();
-    const JobtypeEntry* handler = snapshot ? snapshot->find(input.jobtype) : nullptr;
+    const JobtypeEntry* handler = resolved.handler_;
     if (handler == nullptr) {
       // DESIGN.md §4.9: FAIL, never ACK or drop; another worker may know the jobtype.
       outcome.status = JobOutcome::Status::failed;
@@ -116,7 +131,7 @@ JobOutcome PluginHost::run(const JobInput& input) const {
     }
     factotum_job job;
     job.input = &input;
-    job.registry = snapshot.get();
+    job.registry = resolved.snapshot_.get();
     job.handler = handler;
     factotum_status status;
     {

@@ -37,6 +37,7 @@ struct JobRecord;
 namespace factotum::plugins {
 
 class Registry;
+struct JobtypeEntry;
 
 // Where plugin log lines and follow-up jobs go. Implemented by the worker (and by the
 // run-job harness); both must be thread-safe (job threads, the loading thread a plugin's init
@@ -189,6 +190,26 @@ struct RegistrationInfo {
   std::uint64_t generation = 0;
 };
 
+// A job's handler, resolved once from the registry current when the job starts
+// (PluginHost::resolve), with the snapshot that keeps its plugin generation alive. A job run
+// through it runs on exactly that generation, even when a reload publishes a registry without
+// it before the job function is entered: the worker logs "job started" with plugin() and the
+// job then runs there, never on another generation nor as UnknownJobtype (DESIGN.md §4.7: a job
+// in flight keeps its generation). Dropping it may retire a generation, which only hands it to
+// the retirement thread. Held by the thread that runs the job.
+class ResolvedJob {
+ public:
+  ResolvedJob() = default;
+  // The plugin that runs the job; empty when no plugin registered its jobtype (the job then
+  // fails with errtype "UnknownJobtype").
+  std::string_view plugin() const noexcept;
+
+ private:
+  friend class PluginHost;
+  std::shared_ptr<const Registry> snapshot_;
+  const JobtypeEntry* handler_ = nullptr;  // in *snapshot_, or null
+};
+
 // Whether a directory entry is a plugin file: `*.so`, not hidden. A hidden file is a plugin
 // being published (copied under a temporary name, then renamed into place): never loaded,
 // and a directory watch does not report it either.
@@ -234,8 +255,15 @@ class PluginHost {
   // middleware in plugin load order. Unknown names are an error naming them (config error).
   std::optional<std::string> set_middleware_order(const std::vector<std::string>& order);
 
-  // Runs one job: middleware chain, then the job function of its jobtype. A jobtype with no
-  // handler fails with errtype "UnknownJobtype" (DESIGN.md §4.9). Thread-safe; never throws.
+  // The handler of `jobtype` in the current registry, fixed for one job (ResolvedJob).
+  // Thread-safe; takes the registry's lock for one shared_ptr copy; never throws.
+  ResolvedJob resolve(std::string_view jobtype) const noexcept;
+  // Runs one job: middleware chain, then the job function `resolved` names, with the chain of
+  // the same registry. A jobtype with no handler fails with errtype "UnknownJobtype" (DESIGN.md
+  // §4.9). Thread-safe; never throws. `resolved` comes from resolve(job.jobtype).
+  JobOutcome run(const ResolvedJob& resolved, const JobInput& job) const;
+  // resolve(job.jobtype), then run(): for a caller that does not say which plugin runs the job
+  // before it runs.
   JobOutcome run(const JobInput& job) const;
 
   // The loaded plugins, in load order.

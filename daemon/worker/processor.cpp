@@ -294,13 +294,16 @@ std::optional<Processor::Report> Processor::run_job(std::string payload) {
     return report;
   }
   deadlines_.job_started(deadline);
-  if (Log::enabled(service::LogLevel::debug)) {
-    // The plugin lookup takes the registry's lock: only for someone who reads it.
-    Log::debug("job started", {{"jid", job.jid},
-                               {"jobtype", job.jobtype},
-                               {"queue", job.queue},
-                               {"plugin", context_.host.plugin_for(job.jobtype).value_or("")}});
-  }
+  // The job's plugin generation is chosen here, once, and the job runs on it: "job started"
+  // names it, and a reload that removes or replaces the plugin from now on leaves this job
+  // alone, as one in flight (DESIGN.md §4.7). (Resolved again inside run(), after this line, a
+  // job logged as started on a plugin could fail as UnknownJobtype.) Should it hold the last
+  // reference to a retired generation, it hands it to the retirement thread after the job.
+  const plugins::ResolvedJob resolved = context_.host.resolve(job.jobtype);
+  Log::debug("job started", {{"jid", job.jid},
+                             {"jobtype", job.jobtype},
+                             {"queue", job.queue},
+                             {"plugin", resolved.plugin()}});
 
   const std::string args_json = boost::json::serialize(job.args);
   job.args = boost::json::array();
@@ -322,7 +325,7 @@ std::optional<Processor::Report> Processor::run_job(std::string payload) {
   input.retry_count = job.failure ? job.failure->retry_count + 1 : 0;
   input.cancelled = slot_.cancelled_flag();
   input.record = record_;
-  plugins::JobOutcome outcome = context_.host.run(input);
+  plugins::JobOutcome outcome = context_.host.run(resolved, input);
 
   const auto duration = Clock::now() - started;
   const auto took = millis_text(duration);

@@ -96,6 +96,51 @@ TEST_CASE("a changed plugin loads as a new generation while the old one finishes
   CHECK(log.count("v1 shutdown") == 1);
 }
 
+TEST_CASE(
+    "a job runs on the generation it was resolved to when it started, though a reload then "
+    "replaced or removed it",
+    "[abi][generation]") {
+  TempDir dir;
+  const auto file = install("gen_v1", dir.path(), "gen.so");
+  LogCollector log;
+  plugins::PluginHost host(log.services());
+  REQUIRE(host.load_directories({dir.path()}, options()).ok());
+  const bool removed = GENERATE(true, false);
+  const TestJob job("Gen", "started");
+  {
+    // The worker resolves a job's handler when it logs "job started", before it enters the
+    // job function: a reload may come in between.
+    const plugins::ResolvedJob resolved = host.resolve(job.jobtype);
+    CHECK(resolved.plugin() == "gen");
+
+    if (removed) {
+      fs::remove(file);
+    } else {
+      replace("gen_v2", dir.path(), "gen.so");
+    }
+    const auto report = host.reload({dir.path()}, options());
+    REQUIRE(report.ok());
+    REQUIRE(report.changes.size() == 1);
+    CHECK(host.plugin_for("Gen") == (removed ? std::nullopt : std::optional<std::string>("gen")));
+    CHECK(log.index_of("v1 shutdown") == -1);  // `resolved` holds it
+
+    const auto outcome = host.run(resolved, job.input());
+    CHECK(outcome.succeeded());
+    CHECK(outcome.plugin == "gen");
+    CHECK(log.messages_for("started") == std::vector<std::string>{"v1 ran"});
+  }
+  // Once let go of, the retired generation is shut down; a job resolved now sees the reload.
+  REQUIRE(log.wait_for("v1 shutdown"));
+  const auto next = host.run(TestJob("Gen", "next").input());
+  if (removed) {
+    CHECK(next.errtype == "UnknownJobtype");
+    CHECK(log.messages_for("next").empty());
+  } else {
+    CHECK(next.succeeded());
+    CHECK(log.messages_for("next") == std::vector<std::string>{"v2 ran"});
+  }
+}
+
 TEST_CASE("reload leaves unchanged plugins alone and drops removed ones", "[abi][generation]") {
   TempDir dir;
   install("good_c", dir.path());

@@ -13,8 +13,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <exception>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <random>
@@ -64,6 +66,17 @@ class Daemon {
     config_ = dir_.path / "factotum.yaml";
     write_config(settings);
   }
+  // A REQUIRE that failed while the daemon ran (its exception is unwinding this) prints the
+  // daemon's whole output: most waits are on the server, where a failure says nothing of what
+  // the daemon logged.
+  ~Daemon() {
+    if (process_ == nullptr || std::uncaught_exceptions() == 0) return;
+    process_->drain_output();
+    std::cerr << "---- factotum's output (pid " << process_->pid() << ") ----\n"
+              << process_->output() << "---- end of factotum's output ----\n";
+  }
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
 
   // (Re)writes the configuration file for the same server and wid, e.g. before a SIGHUP.
   // Replaced whole by a rename, as a deployment tool would: a reload never reads half a file.

@@ -121,7 +121,12 @@ TEST_CASE("a plugin file renamed, and one removed, in one reload") {
   auto producer = producer_for(d.server);
   Gate gate;
   auto running = job("dropin", gate.args());
-  push_and_await_start(d.daemon, *producer, running);
+  REQUIRE(producer->push(running));
+  // A job's plugin is fixed when the job starts, as its log line says: from then on the job is
+  // in flight, and the reload below must not take its plugin away (even before the job
+  // function is entered).
+  REQUIRE(d.daemon.wait_for_log("job started jid=" + running.jid +
+                                " jobtype=dropin queue=default plugin=dropin"));
 
   fs::rename(d.plugins.path / "versioned.so", d.plugins.path / "renamed.so");
   fs::remove(d.plugins.path / "dropin.so");

@@ -163,6 +163,11 @@ std::optional<int> ChildProcess::wait_exit(std::chrono::milliseconds deadline) {
   return exit_code_;
 }
 
+void ChildProcess::drain_output() {
+  auto before = all_.size();
+  while (pump(std::chrono::milliseconds(0)) && all_.size() != before) before = all_.size();
+}
+
 std::string ChildProcess::output() const {
   return all_;
 }

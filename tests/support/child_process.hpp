@@ -45,6 +45,8 @@ class ChildProcess {
   std::string error_output() const { return err_all_; }
   // Reads whatever output is available now, without waiting.
   void poll_output() { pump(std::chrono::milliseconds(0)); }
+  // Reads all the output available now (a running child may write more later).
+  void drain_output();
 
  private:
   bool pump(std::chrono::milliseconds timeout);  // reads what is available; false when both closed
