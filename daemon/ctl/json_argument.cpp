@@ -1,8 +1,7 @@
 #include "ctl/json_argument.hpp"
 
+#include "faktory/json_text.hpp"
 #include "faktory/quote.hpp"
-
-#include <boost/json/stream_parser.hpp>
 
 namespace factotum::ctl {
 
@@ -43,20 +42,14 @@ JsonArgument parse_json_argument(std::string_view name, std::string_view text, J
   const std::string wanted = kind == JsonKind::array ? "an array" : "an object";
   // Deeper than Boost.JSON's default of 32 levels: a job's args may nest that much, and the
   // parser keeps its own stack (Faktory itself refuses past 10 000).
-  json::parse_options options;
-  options.max_depth = 10000;
-  json::stream_parser parser({}, options);
-  boost::system::error_code ec;
-  // write() consumes up to the first character it cannot take: where the error is.
-  const std::size_t consumed = parser.write(text.data(), text.size(), ec);
-  if (!ec) parser.finish(ec);
-  if (ec) {
+  auto parsed = faktory::parse_json_text(text, 10000);
+  if (parsed.error) {
     return {{},
-            std::string(name) + " is not valid JSON: " + ec.message() + " " +
-                position(text, consumed) + "; it must be " + wanted + ", e.g. " +
+            std::string(name) + " is not valid JSON: " + parsed.error.message() + " " +
+                position(text, parsed.stopped_at) + "; it must be " + wanted + ", e.g. " +
                 (kind == JsonKind::array ? "'[1,\"two\"]'" : "'{\"key\":1}'")};
   }
-  json::value value = parser.release();
+  json::value value = std::move(parsed.value);
   const bool right_kind = kind == JsonKind::array ? value.is_array() : value.is_object();
   if (!right_kind) {
     return {{},

@@ -1,9 +1,9 @@
 // faktory::Job: the builder, and the internal job it becomes when pushed.
 #include "internal.hpp"
 
-#include <boost/json/parse_options.hpp>
+#include "faktory/json_text.hpp"
+
 #include <boost/json/serialize.hpp>
-#include <boost/json/stream_parser.hpp>
 
 #include <charconv>
 #include <cmath>
@@ -20,21 +20,17 @@ constexpr std::size_t kMaxDepth = 1000;
 
 // Parses one JSON value; the error names the field and where in its text the problem is.
 Result<json::value> parse_field(std::string_view field, std::string_view text) {
-  json::parse_options options;
-  options.max_depth = kMaxDepth;
-  json::stream_parser parser({}, options);
-  boost::system::error_code ec;
-  const std::size_t used = parser.write(text.data(), text.size(), ec);
-  if (!ec) parser.finish(ec);
-  if (ec) {
-    const std::string where = used < text.size() ? "at byte " + std::to_string(used + 1) + " of " +
-                                                       std::to_string(text.size())
-                                                 : std::string("it ends too soon");
+  auto parsed = internal::parse_json_text(text, kMaxDepth);
+  if (parsed.error) {
+    const std::size_t at = parsed.stopped_at;
+    const std::string where = at < text.size() ? "at byte " + std::to_string(at + 1) + " of " +
+                                                     std::to_string(text.size())
+                                               : std::string("it ends too soon");
     return detail::make_error(
         ErrorCode::invalid_argument,
-        std::string(field) + " is not valid JSON (" + where + "): " + ec.message());
+        std::string(field) + " is not valid JSON (" + where + "): " + parsed.error.message());
   }
-  return parser.release();
+  return std::move(parsed.value);
 }
 
 }  // namespace
