@@ -300,10 +300,13 @@ std::optional<Processor::Report> Processor::run_job(std::string payload) {
   // job logged as started on a plugin could fail as UnknownJobtype.) Should it hold the last
   // reference to a retired generation, it hands it to the retirement thread after the job.
   const plugins::ResolvedJob resolved = context_.host.resolve(job.jobtype);
-  Log::debug("job started", {{"jid", job.jid},
-                             {"jobtype", job.jobtype},
-                             {"queue", job.queue},
-                             {"plugin", resolved.plugin()}});
+  if (Log::enabled(service::LogLevel::debug)) {
+    // (Its fields are copies: built only for someone who reads them, not on every job.)
+    Log::debug("job started", {{"jid", job.jid},
+                               {"jobtype", job.jobtype},
+                               {"queue", job.queue},
+                               {"plugin", resolved.plugin()}});
+  }
 
   const std::string args_json = boost::json::serialize(job.args);
   job.args = boost::json::array();
