@@ -13,10 +13,33 @@ using Clock = std::chrono::steady_clock;
 // The shortest reply a command can get: "+OK\r\n", "$-1\r\n".
 constexpr std::size_t kShortestReply = 5;
 
+// How long a report_then_fetch waits for a reply as long as the smallest job so far before it
+// settles for the shortest possible one (LikelyReply): a few times the usual wait
+// for a job, so a busy server's slower answers still come in one wake-up, within bounds that
+// keep a reply shorter than the guess (the first of a smaller jobtype, an error) from being
+// late by more than a moment. An empty queue's "$-1" comes after the server's 2 s FETCH block,
+// long after the guess was given up.
+constexpr auto kGuessAtLeast = std::chrono::milliseconds(2);
+constexpr auto kGuessAtMost = std::chrono::milliseconds(50);
+constexpr int kGuessPerUsualWait = 8;
+
+// The bytes a bulk reply of `payload` bytes takes on the wire up to its payload's end, which
+// is when the reader returns it (RespReader::BulkEnd::before_crlf): "$N\r\n" and payload.
+std::size_t bulk_reply_size(std::size_t payload) {
+  std::size_t digits = 1;
+  for (std::size_t n = payload; n >= 10; n /= 10) ++digits;
+  return 1 + digits + 2 + payload;
+}
+
 struct BlockingClient::Impl {
   ClientOptions options;
   SyncConnection connection;
   bool fetch_pending = false;  // report_then_fetch sent a FETCH whose reply is unread
+  // What report_then_fetch expects, learned from the jobs this client fetched: the bytes of
+  // the smallest job reply (0: none yet), and a moving average of how long the reply took.
+  std::size_t smallest_job_reply = 0;
+  Clock::duration usual_wait{};
+  Clock::time_point fetch_sent;
 
   explicit Impl(ClientOptions opts) : options(std::move(opts)) {}
 
@@ -34,9 +57,9 @@ struct BlockingClient::Impl {
 
   // Reads the next reply; a reply after which the server hangs up becomes a closed connection.
   // `at_least`: see SyncConnection::read_reply.
-  Result<Reply> receive(std::string_view verb, Clock::time_point deadline,
-                        std::size_t at_least = 1) {
-    auto reply = connection.read_reply(verb, deadline, at_least);
+  Result<Reply> receive(std::string_view verb, Clock::time_point deadline, std::size_t at_least = 1,
+                        LikelyReply likely = {}) {
+    auto reply = connection.read_reply(verb, deadline, at_least, likely);
     if (reply && replies::server_closes_after(*reply)) {
       // Callers reconnect and resend (DESIGN.md §3); the server's words are kept.
       connection.close();
@@ -71,14 +94,30 @@ struct BlockingClient::Impl {
     both += *fetch_line;
     const auto now = Clock::now();
     if (auto sent = send(both, verb, now + options.command_timeout); !sent) return sent.error();
+    fetch_sent = now;
     // Wake once for the report's reply and the start of the FETCH's: at least "+OK\r\n"
-    // and "$-1\r\n" (an error reply is longer), 10 bytes. That wait includes the server's
-    // FETCH block, so it gets the FETCH's deadline, not the report's.
+    // and "$-1\r\n" (an error reply is longer), 10 bytes. But Faktory writes a job's "$N\r\n"
+    // before its payload, so a wake-up for 10 bytes is often followed by a second one for the
+    // payload: while it is worth it, wait for "+OK\r\n" and a job as long as the smallest so
+    // far. That wait includes the server's FETCH block, so it gets the FETCH's deadline.
     const auto deadline = now + std::max(options.command_timeout, options.fetch_timeout);
-    auto reply = receive(verb, deadline, kShortestReply * 2);
+    LikelyReply likely;
+    if (smallest_job_reply > 0) {
+      likely.bytes = kShortestReply + smallest_job_reply;
+      likely.within =
+          std::clamp<Clock::duration>(usual_wait * kGuessPerUsualWait, kGuessAtLeast, kGuessAtMost);
+    }
+    auto reply = receive(verb, deadline, kShortestReply * 2, likely);
     if (!reply) return reply.error();  // the connection is gone, and the FETCH with it
     fetch_pending = true;
     return replies::expect_ok(verb, *reply);
+  }
+
+  // A job reply of `payload` bytes came in answer to report_then_fetch.
+  void learn_from_job(std::size_t payload) {
+    const std::size_t bytes = bulk_reply_size(payload);
+    if (smallest_job_reply == 0 || bytes < smallest_job_reply) smallest_job_reply = bytes;
+    usual_wait += (Clock::now() - fetch_sent - usual_wait) / 8;
   }
 
   Result<void> connect() {
@@ -161,8 +200,10 @@ Result<std::optional<std::string>> BlockingClient::fetch_reply() {
                  "fetch_reply() without a FETCH sent by ack_then_fetch/fail_then_fetch");
   }
   impl_->fetch_pending = false;
-  return replies::fetched_payload(
+  auto payload = replies::fetched_payload(
       impl_->receive("FETCH", Clock::now() + impl_->options.fetch_timeout, kShortestReply));
+  if (payload && *payload) impl_->learn_from_job((*payload)->size());
+  return payload;
 }
 bool BlockingClient::fetch_pending() const noexcept {
   return impl_->fetch_pending;

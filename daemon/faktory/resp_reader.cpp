@@ -88,7 +88,7 @@ std::size_t RespReader::buffered() const noexcept {
   return end_ - pos_;
 }
 
-std::size_t RespReader::missing() const noexcept {
+std::size_t RespReader::missing(BulkEnd end) const noexcept {
   if (pos_ == end_ || buf_[pos_] != '$') return 1;
   // "$N\r\n": a length of a few digits; anything else is for next() to judge.
   std::size_t length = 0;
@@ -97,8 +97,9 @@ std::size_t RespReader::missing() const noexcept {
     length = length * 10 + static_cast<std::size_t>(buf_[i] - '0');
   }
   if (i == pos_ + 1 || i + 1 >= end_ || buf_[i] != '\r' || buf_[i + 1] != '\n') return 1;
-  if (length > max_bulk_) return 1;                        // next() refuses it
-  const std::size_t needed = (i + 2 - pos_) + length + 2;  // header, payload, CRLF
+  if (length > max_bulk_) return 1;  // next() refuses it
+  const std::size_t crlf = end == BulkEnd::with_crlf ? 2 : 0;
+  const std::size_t needed = (i + 2 - pos_) + length + crlf;  // header, payload, CRLF
   const std::size_t have = end_ - pos_;
   return needed > have ? needed - have : 1;
 }
@@ -112,7 +113,7 @@ Error RespReader::named(Error error, std::string_view peer, std::string_view wha
 void RespReader::reset() {
   buf_.clear();
   if (buf_.capacity() > kKeepCapacity) std::string().swap(buf_);
-  pos_ = end_ = scanned_ = prepared_ = 0;
+  pos_ = end_ = scanned_ = prepared_ = owed_ = 0;
   failed_.reset();
 }
 
@@ -142,7 +143,7 @@ void RespReader::consume(std::size_t to) {
 Result<std::optional<Reply>> RespReader::fail(std::string message) {
   failed_ = Error(errc::malformed_reply, std::move(message));
   buf_.clear();
-  pos_ = end_ = scanned_ = prepared_ = 0;
+  pos_ = end_ = scanned_ = prepared_ = owed_ = 0;
   return *failed_;
 }
 
@@ -178,9 +179,24 @@ Result<std::optional<std::size_t>> RespReader::find_crlf(std::size_t from, std::
   return std::optional<std::size_t>{i};
 }
 
-Result<std::optional<Reply>> RespReader::next() {
+bool RespReader::settle_owed() {
+  for (; owed_ > 0 && pos_ < end_; --owed_) {
+    const char expected = owed_ == 2 ? '\r' : '\n';
+    if (buf_[pos_] != expected) {
+      (void)fail("bulk payload of " + std::to_string(owed_after_) +
+                 " bytes is not followed by CRLF: got " +
+                 quote(std::string_view(buf_.data() + pos_, 1)));
+      return false;
+    }
+    consume(pos_ + 1);
+  }
+  return true;
+}
+
+Result<std::optional<Reply>> RespReader::next(BulkEnd end) {
   if (failed_) return *failed_;
-  if (pos_ == end_) return std::optional<Reply>{};
+  if (owed_ > 0 && !settle_owed()) return *failed_;
+  if (pos_ == end_ || owed_ > 0) return std::optional<Reply>{};
 
   const char type = buf_[pos_];
   switch (type) {
@@ -228,7 +244,8 @@ Result<std::optional<Reply>> RespReader::next() {
                                            std::min<std::size_t>(available - length, 2))));
       };
       if (available > length && buf_[payload + length] != '\r') return bad_terminator();
-      if (available < length + 2) {
+      const bool early = end == BulkEnd::before_crlf && available >= length;
+      if (available < length + 2 && !early) {
         // One allocation for the whole reply instead of repeated doubling on a large bulk,
         // but only up to a size real jobs have: a corrupt length must not reserve max_bulk_
         // bytes before a single payload byte has arrived.
@@ -237,10 +254,14 @@ Result<std::optional<Reply>> RespReader::next() {
         }
         return std::optional<Reply>{};
       }
-      if (buf_[payload + length + 1] != '\n') return bad_terminator();
+      // The CRLF bytes that are here (the first is checked above); the rest are owed.
+      const std::size_t crlf_here = std::min<std::size_t>(available - length, 2);
+      if (crlf_here == 2 && buf_[payload + length + 1] != '\n') return bad_terminator();
+      owed_ = 2 - crlf_here;
+      owed_after_ = length;
       Reply reply;
       reply.kind = Reply::Kind::bulk;
-      if (length > kKeepCapacity && end_ == payload + length + 2) {
+      if (length > kKeepCapacity && end_ == payload + length + crlf_here) {
         // A large reply alone in the buffer (a big job): hand the buffer over rather than hold
         // the payload twice. Its few header bytes are moved out of the way in place.
         buf_.resize(end_);
@@ -252,7 +273,7 @@ Result<std::optional<Reply>> RespReader::next() {
         return std::optional<Reply>{std::move(reply)};
       }
       reply.text.assign(buf_, payload, length);
-      consume(payload + length + 2);
+      consume(payload + length + crlf_here);
       return std::optional<Reply>{std::move(reply)};
     }
     case ':':

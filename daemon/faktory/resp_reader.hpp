@@ -49,17 +49,26 @@ class RespReader {
   std::span<char> prepare(std::size_t n);
   void commit(std::size_t n);
 
+  // When a bulk reply counts as complete. `with_crlf`: once its terminating CRLF is in.
+  // `before_crlf`: once its payload is in (its length says where it ends); the CRLF is then
+  // owed() and checked as it arrives, by the next calls, before any further reply. A server
+  // that writes the CRLF separately (Faktory does) then costs a reader no wait for it.
+  enum class BulkEnd { with_crlf, before_crlf };
+
   // The next complete reply, std::nullopt when more input is needed, or an errc::malformed_reply
   // error that says what was wrong ("bulk length '12x' is not a number"). After an error the
   // reader stays failed (the stream cannot be resynchronised); reset() starts over.
-  Result<std::optional<Reply>> next();
+  Result<std::optional<Reply>> next(BulkEnd end = BulkEnd::with_crlf);
 
   // Bytes received but not yet consumed by next().
   std::size_t buffered() const noexcept;
   // How many more bytes the next reply needs at least: the rest of a bulk string whose
-  // header has arrived (payload and CRLF), else 1. Lets a blocking reader ask the kernel not
-  // to wake it before they are there (SO_RCVLOWAT).
-  std::size_t missing() const noexcept;
+  // header has arrived (payload, and CRLF unless `end` is before_crlf), else 1. Lets a
+  // blocking reader ask the kernel not to wake it before they are there (SO_RCVLOWAT).
+  std::size_t missing(BulkEnd end = BulkEnd::with_crlf) const noexcept;
+  // Bytes of the CRLF of a bulk that next(BulkEnd::before_crlf) returned without it, still
+  // to come (0–2). They come before the next reply, and buffered() does not count them.
+  std::size_t owed() const noexcept { return owed_; }
   // Back to a fresh reader (empty buffer, not failed), keeping the limits.
   void reset();
 
@@ -74,12 +83,16 @@ class RespReader {
                                                std::string_view what);
   void consume(std::size_t to);
   void compact();
+  // Checks and consumes the owed CRLF bytes that have arrived; false when the stream failed.
+  bool settle_owed();
 
-  std::string buf_;           // [pos_, end_) holds unconsumed bytes; [end_, size) is prepared
-  std::size_t pos_ = 0;       // start of unconsumed bytes in buf_
-  std::size_t prepared_ = 0;  // size of the span the last prepare() handed out
-  std::size_t end_ = 0;       // end of committed bytes in buf_
-  std::size_t scanned_ = 0;   // bytes after pos_ already searched for CRLF without success
+  std::string buf_;             // [pos_, end_) holds unconsumed bytes; [end_, size) is prepared
+  std::size_t pos_ = 0;         // start of unconsumed bytes in buf_
+  std::size_t prepared_ = 0;    // size of the span the last prepare() handed out
+  std::size_t end_ = 0;         // end of committed bytes in buf_
+  std::size_t scanned_ = 0;     // bytes after pos_ already searched for CRLF without success
+  std::size_t owed_ = 0;        // see owed()
+  std::size_t owed_after_ = 0;  // the length of the bulk whose CRLF is owed, for the error
   std::size_t max_bulk_;
   std::size_t max_line_;
   std::optional<Error> failed_;

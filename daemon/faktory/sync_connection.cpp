@@ -331,14 +331,16 @@ Result<void> SyncConnection::handshake(Clock::time_point deadline) {
 }
 
 Result<std::size_t> SyncConnection::transfer(Io io, char* data, std::size_t size,
-                                             std::string_view what, Clock::time_point deadline) {
+                                             std::string_view what, Clock::time_point deadline,
+                                             bool ready) {
   const During during{io == Io::read ? "waiting for the reply to " : "sending ", what};
   if (ssl_ == nullptr) {
     // With a low-water mark above 1, wait in poll(), which wakes once that many bytes are
     // queued, then read them without blocking. A blocking recv() would copy what is there,
     // sleep for the rest, and not be woken until the bytes it had not copied reached the mark
-    // by themselves: a stall until the socket's timeout.
-    const bool poll_first = io == Io::read && low_water_ > 1;
+    // by themselves: a stall until the socket's timeout. (When poll() has just said the
+    // mark is reached, a recv() returns them at once.)
+    const bool poll_first = io == Io::read && low_water_ > 1 && !ready;
     return retry(
         io, [&] { return socket_step(io, data, size, during); }, during, deadline, poll_first);
   }
@@ -390,11 +392,15 @@ void SyncConnection::set_low_water(std::size_t bytes) noexcept {
 }
 
 Result<Reply> SyncConnection::read_reply(std::string_view what, Clock::time_point deadline,
-                                         std::size_t at_least) {
+                                         std::size_t at_least, LikelyReply likely) {
   if (fd_ < 0) return Error(errc::not_connected, "not connected to " + peer_);
   Progress progress{deadline};
+  bool guess = ssl_ == nullptr && likely.bytes > at_least;  // the first wait only
   for (;;) {
-    auto next = reader_.next();
+    // A job is run as soon as its payload is in; the CRLF Faktory writes after it separately
+    // is checked when it comes, before the next reply (RespReader::BulkEnd).
+    constexpr auto kBulkEnd = RespReader::BulkEnd::before_crlf;
+    auto next = reader_.next(kBulkEnd);
     if (!next) {
       close();  // the stream cannot be resynchronised
       return RespReader::named(next.error(), peer_, what);
@@ -402,12 +408,22 @@ Result<Reply> SyncConnection::read_reply(std::string_view what, Clock::time_poin
     if (*next) return std::move(**next);
     // Plain TCP only: TLS records carry their own framing, and OpenSSL may hold part of a
     // record already, so a mark counted in reply bytes could ask for more than will come.
+    // Bytes still to come: the CRLF owed by the last bulk reply, then the replies.
     const std::size_t buffered = reader_.buffered();
-    set_low_water(ssl_ != nullptr
-                      ? 1
-                      : std::max(reader_.missing(), at_least > buffered ? at_least - buffered : 1));
+    const std::size_t needed = reader_.owed() + at_least;
+    const std::size_t certain =
+        ssl_ != nullptr
+            ? 1
+            : std::max(reader_.missing(kBulkEnd), needed > buffered ? needed - buffered : 1);
+    bool ready = false;
+    if (guess && reader_.owed() + likely.bytes > buffered + certain) {
+      set_low_water(reader_.owed() + likely.bytes - buffered);
+      ready = wait_until_ready(Io::read, std::min(progress.deadline, Clock::now() + likely.within));
+    }
+    guess = false;
+    if (!ready) set_low_water(certain);
     auto space = reader_.prepare(kReadChunk);
-    auto got = transfer(Io::read, space.data(), space.size(), what, progress.deadline);
+    auto got = transfer(Io::read, space.data(), space.size(), what, progress.deadline, ready);
     if (!got) {
       auto err = got.error();
       close();

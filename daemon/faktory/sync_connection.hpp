@@ -9,11 +9,18 @@
 //
 // How wake-ups are saved: Faktory writes a bulk reply's header, payload and CRLF separately,
 // and a report's reply and the next FETCH's come one after the other, so a reply often arrives
-// in several TCP segments. Before blocking, the connection sets the socket's low-water mark
-// (SO_RCVLOWAT) to the number of bytes it certainly needs — the rest of a bulk string whose
-// header is in, or what the caller says the replies take at least — and waits for them in
-// poll(), so the kernel wakes the thread once for them instead of once per segment. (The
-// syscalls cost a fraction of a wake-up.) Plain TCP only; TLS reads wake per record.
+// in several TCP segments. Three things keep that to one wake-up per job:
+// - Before blocking, the connection sets the socket's low-water mark (SO_RCVLOWAT) to the
+//   number of bytes it certainly needs — the rest of a bulk string whose header is in, or what
+//   the caller says the replies take at least — and waits for them in poll(), so the kernel
+//   wakes the thread once for them instead of once per segment.
+// - A caller that can guess how long the replies will be (a worker whose jobs are about the
+//   same size) asks for that many first, for a while, so that a job's header does not wake it
+//   without its payload (read_reply's `likely`).
+// - A bulk reply is returned once its payload is in; its CRLF, which comes in a segment of its
+//   own, is checked when it arrives, before the next reply (RespReader::BulkEnd).
+// The syscalls cost a fraction of a wake-up. Marks are for plain TCP only; TLS reads wake per
+// record.
 // TLS runs on the same socket through OpenSSL with a BIO that sends with MSG_NOSIGNAL, so a
 // peer that has gone away is an error, never a SIGPIPE.
 //
@@ -35,6 +42,13 @@ struct ssl_st;  // OpenSSL's SSL
 namespace factotum::faktory {
 
 class TlsContext;
+
+// A guess at how many bytes the replies still to come take, and how long to wait for that
+// many before settling for what they certainly take (SyncConnection::read_reply).
+struct LikelyReply {
+  std::size_t bytes = 0;
+  std::chrono::steady_clock::duration within{};
+};
 
 class SyncConnection {
  public:
@@ -58,8 +72,11 @@ class SyncConnection {
   // `at_least`: how many bytes the replies still to come take at least, counting this one
   // (e.g. 10 for a report's reply and the FETCH reply after it: "+OK\r\n" and "$-1\r\n"). It
   // must never be more, or a complete reply would wait for bytes that never come.
+  // `likely` may be more: the first wait asks the kernel for `likely.bytes` (plain TCP), and
+  // only when they have not all come within `likely.within` does it settle for `at_least`. A
+  // reply shorter than the guess is late by at most `likely.within`, never lost.
   Result<Reply> read_reply(std::string_view what, Clock::time_point deadline,
-                           std::size_t at_least = 1);
+                           std::size_t at_least = 1, LikelyReply likely = {});
 
   bool is_open() const noexcept { return fd_ >= 0; }
   // For a connection that sat idle: whether the server has closed or reset it meanwhile, so
@@ -95,8 +112,9 @@ class SyncConnection {
 
   // One read or write of at most `size` bytes, retried until it moves a byte, fails (the
   // peer closing is an error) or the deadline passes.
+  // `ready`: poll() has just said the socket is readable, so the first attempt need not ask.
   Result<std::size_t> transfer(Io io, char* data, std::size_t size, std::string_view what,
-                               Clock::time_point deadline);
+                               Clock::time_point deadline, bool ready = false);
   // The TLS handshake, with the same deadline rules.
   Result<void> handshake(Clock::time_point deadline);
   // Runs `attempt` until it makes progress, fails or the deadline passes; see the header.

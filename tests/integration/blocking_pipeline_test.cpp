@@ -178,3 +178,115 @@ TEST_CASE("blocking: a report's reply is not timed out while its FETCH waits for
   CHECK_FALSE(*fetched);
   CHECK(client.is_connected());
 }
+
+namespace {
+
+// A job payload of `size` bytes as Faktory would send it (the jid is all a test reads).
+std::string job_of_size(std::size_t size) {
+  std::string job = "{\"jid\":\"0123456789abcdef\",\"pad\":\"\"}";
+  job.insert(job.size() - 2, size - job.size(), 'x');
+  return job;
+}
+
+std::string bulk(const std::string& payload) {
+  return "$" + std::to_string(payload.size()) + "\r\n" + payload;
+}
+
+}  // namespace
+
+TEST_CASE("blocking: after a large job, shorter replies than it are still read") {
+  // After a job, the client first waits for as many bytes as its smallest job took, a short
+  // while only (SyncConnection::read_reply's `likely`). Every reply here is shorter: each must
+  // come back within deadlines far shorter than the socket's own timeout.
+  const std::string large = job_of_size(4000);
+  const std::string small = job_of_size(60);
+  auto server = ScriptedServer([&](ScriptedServer::Peer& peer) {
+    if (!greet_and_read_report(peer)) return;
+    peer.send("+OK\r\n");  // Faktory's pieces: header, payload, CRLF
+    peer.send("$" + std::to_string(large.size()) + "\r\n");
+    peer.send(large);
+    peer.send("\r\n");
+    const std::vector<std::string> answers{
+        "+OK\r\n$-1\r\n",                           // an empty queue
+        "-ERR Job not found 0123456789abcdef\r\n",  // a refused report, then
+        "$-1\r\n",                                  // ... an empty queue
+        "+OK\r\n" + bulk(small) + "\r\n",           // a job smaller than any before
+    };
+    for (const auto& answer : answers) {
+      if (answer == "$-1\r\n") {
+        peer.send(answer);
+        continue;
+      }
+      if (peer.read_line().empty() || peer.read_line().empty()) return;
+      peer.send(answer);
+    }
+    peer.read_line();
+  });
+  BlockingClient client(short_deadlines(server));
+  REQUIRE(client.connect());
+  REQUIRE(client.ack_then_fetch("0123456789abcdef", kQueues));
+  auto first = client.fetch_reply();
+  REQUIRE(first);
+  CHECK(*first == large);
+
+  REQUIRE(client.ack_then_fetch("0123456789abcdef", kQueues));
+  auto empty = client.fetch_reply();
+  INFO((empty ? "" : empty.error().what()));
+  REQUIRE(empty);
+  CHECK_FALSE(*empty);
+
+  auto refused = client.ack_then_fetch("0123456789abcdef", kQueues);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().is(errc::server_error));
+  auto empty_again = client.fetch_reply();
+  INFO((empty_again ? "" : empty_again.error().what()));
+  REQUIRE(empty_again);
+  CHECK_FALSE(*empty_again);
+
+  REQUIRE(client.ack_then_fetch("0123456789abcdef", kQueues));
+  auto smaller = client.fetch_reply();
+  INFO((smaller ? "" : smaller.error().what()));
+  REQUIRE(smaller);
+  CHECK(*smaller == small);
+  CHECK(client.is_connected());
+}
+
+TEST_CASE("blocking: a job is returned before its CRLF, which is checked before the next reply") {
+  // The server holds the job's CRLF back until the client's next command: a client that
+  // waited for it would time out. A wrong byte in its place fails the next read instead.
+  const std::string job = job_of_size(200);
+  for (const bool good_crlf : {true, false}) {
+    INFO((good_crlf ? "the CRLF comes late" : "a wrong byte comes in its place"));
+    auto server = ScriptedServer([&](ScriptedServer::Peer& peer) {
+      if (!greet_and_read_report(peer)) return;
+      peer.send("+OK\r\n" + bulk(job));
+      if (peer.read_line().empty() || peer.read_line().empty()) return;
+      peer.send(good_crlf ? "\r\n" : "\rX");
+      peer.send("+OK\r\n$-1\r\n");
+      peer.read_line();
+    });
+    BlockingClient client(short_deadlines(server));
+    REQUIRE(client.connect());
+    REQUIRE(client.ack_then_fetch("0123456789abcdef", kQueues));
+    auto fetched = client.fetch_reply();
+    INFO((fetched ? "" : fetched.error().what()));
+    REQUIRE(fetched);
+    CHECK(*fetched == job);
+
+    auto reported = client.ack_then_fetch("0123456789abcdef", kQueues);
+    if (good_crlf) {
+      INFO((reported ? "" : reported.error().what()));
+      REQUIRE(reported);
+      auto empty = client.fetch_reply();
+      REQUIRE(empty);
+      CHECK_FALSE(*empty);
+      CHECK(client.is_connected());
+    } else {
+      REQUIRE_FALSE(reported);
+      CHECK(reported.error().is(errc::malformed_reply));
+      CHECK_THAT(reported.error().what(),
+                 Catch::Contains("bulk payload of 200 bytes is not followed by CRLF: got 'X'"));
+      CHECK_FALSE(client.is_connected());
+    }
+  }
+}

@@ -402,3 +402,95 @@ TEST_CASE("missing() is what the next reply certainly still needs, never more", 
   CHECK(huge.missing() == 1);
   CHECK_FALSE(huge.next().has_value());
 }
+
+TEST_CASE("before_crlf returns a bulk once its payload is in and checks the CRLF as it comes",
+          "[resp]") {
+  constexpr auto early = RespReader::BulkEnd::before_crlf;
+  RespReader reader;
+  reader.feed("$5\r\nhel");
+  CHECK(reader.missing(early) == 2);  // the payload only
+  CHECK(reader.missing() == 4);       // and the CRLF
+  auto none = reader.next(early);
+  REQUIRE(none.has_value());
+  CHECK_FALSE(none->has_value());
+  reader.feed("lo");
+  auto bulk = reader.next(early);
+  REQUIRE(bulk.has_value());
+  REQUIRE(bulk->has_value());
+  CHECK((*bulk)->text == "hello");
+  CHECK(reader.owed() == 2);
+  CHECK(reader.buffered() == 0);
+  reader.feed("\r");
+  auto waiting = reader.next(early);
+  REQUIRE(waiting.has_value());
+  CHECK_FALSE(waiting->has_value());
+  CHECK(reader.owed() == 1);
+  reader.feed("\n+OK\r\n$3\r\nabc\r");  // the CR of this bulk is here, its LF is not
+  auto ok = reader.next(early);
+  REQUIRE(ok.has_value());
+  REQUIRE(ok->has_value());
+  CHECK((*ok)->is_ok());
+  CHECK(reader.owed() == 0);
+  auto abc = reader.next(early);
+  REQUIRE(abc.has_value());
+  REQUIRE(abc->has_value());
+  CHECK((*abc)->text == "abc");
+  CHECK(reader.owed() == 1);
+  reader.feed("\n");
+  auto end = reader.next(early);
+  REQUIRE(end.has_value());
+  CHECK_FALSE(end->has_value());
+  CHECK(reader.owed() == 0);
+  CHECK(reader.buffered() == 0);
+}
+
+TEST_CASE("a wrong byte where an early bulk's CRLF belongs fails the stream", "[resp][malformed]") {
+  constexpr auto early = RespReader::BulkEnd::before_crlf;
+  for (const char* after : {"X+OK\r\n", "\rX", "\n\r"}) {
+    INFO(after);
+    RespReader reader;
+    reader.feed("$3\r\nabc");
+    auto bulk = reader.next(early);
+    REQUIRE(bulk.has_value());
+    REQUIRE(bulk->has_value());
+    reader.feed(after);
+    auto next = reader.next(early);
+    REQUIRE_FALSE(next.has_value());
+    CHECK(next.error().is(errc::malformed_reply));
+    CHECK_THAT(next.error().message,
+               Catch::StartsWith("bulk payload of 3 bytes is not followed by CRLF: got '"));
+    CHECK_FALSE(reader.next(early).has_value());  // failure is sticky
+    CHECK(reader.owed() == 0);
+  }
+}
+
+TEST_CASE("before_crlf reads every split of a stream as with_crlf does", "[resp]") {
+  // Same replies, same order; only when a bulk comes out may differ.
+  const std::string large(300 * 1024, 'x');
+  const std::string stream = "+OK\r\n$5\r\nhello\r\n$-1\r\n$0\r\n\r\n-ERR x y\r\n$" +
+                             std::to_string(large.size()) + "\r\n" + large + "\r\n+OK\r\n";
+  const auto whole = read_all(stream);
+  REQUIRE(whole.size() == 7);
+  for (std::size_t split = 0; split <= stream.size();
+       split += split < 60 || split > stream.size() - 60 ? std::size_t{1} : std::size_t{4099}) {
+    RespReader reader;
+    std::vector<Reply> replies;
+    for (const auto part :
+         {std::string_view(stream).substr(0, split), std::string_view(stream).substr(split)}) {
+      reader.feed(part);
+      for (;;) {
+        auto r = reader.next(RespReader::BulkEnd::before_crlf);
+        REQUIRE(r.has_value());
+        if (!*r) break;
+        replies.push_back(std::move(**r));
+      }
+    }
+    CHECK(reader.owed() == 0);
+    CHECK(reader.buffered() == 0);
+    REQUIRE(replies.size() == whole.size());
+    for (std::size_t i = 0; i < whole.size(); ++i) {
+      CHECK(replies[i].kind == whole[i].kind);
+      CHECK(replies[i].text == whole[i].text);
+    }
+  }
+}
