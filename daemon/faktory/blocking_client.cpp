@@ -23,6 +23,8 @@ constexpr auto kGuessAtLeast = std::chrono::milliseconds(2);
 constexpr auto kGuessAtMost = std::chrono::milliseconds(50);
 constexpr int kGuessPerUsualWait = 8;
 
+namespace {
+
 // The bytes a bulk reply of `payload` bytes takes on the wire up to its payload's end, which
 // is when the reader returns it (RespReader::BulkEnd::before_crlf): "$N\r\n" and payload.
 std::size_t bulk_reply_size(std::size_t payload) {
@@ -30,6 +32,11 @@ std::size_t bulk_reply_size(std::size_t payload) {
   for (std::size_t n = payload; n >= 10; n /= 10) ++digits;
   return 1 + digits + 2 + payload;
 }
+
+// A job is run as soon as its payload is in (SyncConnection::read_reply).
+constexpr auto kJobEnd = RespReader::BulkEnd::before_crlf;
+
+}  // namespace
 
 struct BlockingClient::Impl {
   ClientOptions options;
@@ -58,8 +65,9 @@ struct BlockingClient::Impl {
   // Reads the next reply; a reply after which the server hangs up becomes a closed connection.
   // `at_least`: see SyncConnection::read_reply.
   Result<Reply> receive(std::string_view verb, Clock::time_point deadline, std::size_t at_least = 1,
-                        LikelyReply likely = {}) {
-    auto reply = connection.read_reply(verb, deadline, at_least, likely);
+                        LikelyReply likely = {},
+                        RespReader::BulkEnd bulk_end = RespReader::BulkEnd::with_crlf) {
+    auto reply = connection.read_reply(verb, deadline, at_least, likely, bulk_end);
     if (reply && replies::server_closes_after(*reply)) {
       // Callers reconnect and resend (DESIGN.md §3); the server's words are kept.
       connection.close();
@@ -113,11 +121,14 @@ struct BlockingClient::Impl {
     return replies::expect_ok(verb, *reply);
   }
 
-  // A job reply of `payload` bytes came in answer to report_then_fetch.
+  // A job reply of `payload` bytes came in answer to report_then_fetch. A wait longer than
+  // any guess is given (a job that came during the server's FETCH block) says nothing about
+  // how long a busy server takes, so it is not learned from.
   void learn_from_job(std::size_t payload) {
     const std::size_t bytes = bulk_reply_size(payload);
     if (smallest_job_reply == 0 || bytes < smallest_job_reply) smallest_job_reply = bytes;
-    usual_wait += (Clock::now() - fetch_sent - usual_wait) / 8;
+    const auto waited = Clock::now() - fetch_sent;
+    if (waited <= kGuessAtMost) usual_wait += (waited - usual_wait) / 8;
   }
 
   Result<void> connect() {
@@ -200,8 +211,8 @@ Result<std::optional<std::string>> BlockingClient::fetch_reply() {
                  "fetch_reply() without a FETCH sent by ack_then_fetch/fail_then_fetch");
   }
   impl_->fetch_pending = false;
-  auto payload = replies::fetched_payload(
-      impl_->receive("FETCH", Clock::now() + impl_->options.fetch_timeout, kShortestReply));
+  auto payload = replies::fetched_payload(impl_->receive(
+      "FETCH", Clock::now() + impl_->options.fetch_timeout, kShortestReply, {}, kJobEnd));
   if (payload && *payload) impl_->learn_from_job((*payload)->size());
   return payload;
 }

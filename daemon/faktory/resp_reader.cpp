@@ -99,7 +99,7 @@ std::size_t RespReader::missing(BulkEnd end) const noexcept {
   if (i == pos_ + 1 || i + 1 >= end_ || buf_[i] != '\r' || buf_[i + 1] != '\n') return 1;
   if (length > max_bulk_) return 1;  // next() refuses it
   const std::size_t crlf = end == BulkEnd::with_crlf ? 2 : 0;
-  const std::size_t needed = (i + 2 - pos_) + length + crlf;  // header, payload, CRLF
+  const std::size_t needed = (i + 2 - pos_) + length + crlf;  // header, payload[, CRLF]
   const std::size_t have = end_ - pos_;
   return needed > have ? needed - have : 1;
 }
@@ -179,24 +179,30 @@ Result<std::optional<std::size_t>> RespReader::find_crlf(std::size_t from, std::
   return std::optional<std::size_t>{i};
 }
 
-bool RespReader::settle_owed() {
+Result<void> RespReader::settle_owed() {
+  if (failed_) return *failed_;
   for (; owed_ > 0 && pos_ < end_; --owed_) {
     const char expected = owed_ == 2 ? '\r' : '\n';
     if (buf_[pos_] != expected) {
+      // Quoted as the strict reader quotes it: the CR already seen, and the bytes in its place.
+      std::string got = owed_ == 1 ? "\r" : "";
+      got.append(buf_, pos_, std::min(owed_, end_ - pos_));
       (void)fail("bulk payload of " + std::to_string(owed_after_) +
-                 " bytes is not followed by CRLF: got " +
-                 quote(std::string_view(buf_.data() + pos_, 1)));
-      return false;
+                 " bytes is not followed by CRLF: got " + quote(got));
+      return *failed_;
     }
     consume(pos_ + 1);
   }
-  return true;
+  return {};
 }
 
 Result<std::optional<Reply>> RespReader::next(BulkEnd end) {
   if (failed_) return *failed_;
-  if (owed_ > 0 && !settle_owed()) return *failed_;
-  if (pos_ == end_ || owed_ > 0) return std::optional<Reply>{};
+  if (owed_ > 0) {
+    if (auto settled = settle_owed(); !settled) return settled.error();
+    if (owed_ > 0) return std::optional<Reply>{};
+  }
+  if (pos_ == end_) return std::optional<Reply>{};
 
   const char type = buf_[pos_];
   switch (type) {

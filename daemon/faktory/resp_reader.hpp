@@ -69,6 +69,9 @@ class RespReader {
   // Bytes of the CRLF of a bulk that next(BulkEnd::before_crlf) returned without it, still
   // to come (0–2). They come before the next reply, and buffered() does not count them.
   std::size_t owed() const noexcept { return owed_; }
+  // Checks and consumes those of the owed bytes that have arrived (next() does it too): a
+  // caller that wants to name the reply they belong to in the error calls it first.
+  Result<void> settle_owed();
   // Back to a fresh reader (empty buffer, not failed), keeping the limits.
   void reset();
 
@@ -83,8 +86,6 @@ class RespReader {
                                                std::string_view what);
   void consume(std::size_t to);
   void compact();
-  // Checks and consumes the owed CRLF bytes that have arrived; false when the stream failed.
-  bool settle_owed();
 
   std::string buf_;             // [pos_, end_) holds unconsumed bytes; [end_, size) is prepared
   std::size_t pos_ = 0;         // start of unconsumed bytes in buf_

@@ -153,7 +153,24 @@ void SyncConnection::interrupt() const noexcept {
   if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
 }
 
+// A job returned before its CRLF (RespReader::BulkEnd) leaves those bytes unread, and a
+// socket closed with unread bytes resets the connection (RST) instead of ending it. The server
+// writes them right after the payload: read them if they have come, without waiting.
+void SyncConnection::take_owed_crlf() noexcept {
+  char crlf[2];
+  const std::size_t owed = std::min(reader_.owed(), sizeof crlf);
+  if (owed == 0 || fd_ < 0) return;
+  if (ssl_ == nullptr) {
+    (void)::recv(fd_, crlf, owed, MSG_DONTWAIT);
+    return;
+  }
+  io_flags_ = MSG_DONTWAIT;  // the BIO's next recv
+  (void)SSL_read(ssl_, crlf, static_cast<int>(owed));
+  ERR_clear_error();
+}
+
 void SyncConnection::close() noexcept {
+  take_owed_crlf();
   if (ssl_ != nullptr) {
     SSL_free(ssl_);  // also frees the BIO
     ssl_ = nullptr;
@@ -331,16 +348,14 @@ Result<void> SyncConnection::handshake(Clock::time_point deadline) {
 }
 
 Result<std::size_t> SyncConnection::transfer(Io io, char* data, std::size_t size,
-                                             std::string_view what, Clock::time_point deadline,
-                                             bool ready) {
+                                             std::string_view what, Clock::time_point deadline) {
   const During during{io == Io::read ? "waiting for the reply to " : "sending ", what};
   if (ssl_ == nullptr) {
     // With a low-water mark above 1, wait in poll(), which wakes once that many bytes are
     // queued, then read them without blocking. A blocking recv() would copy what is there,
     // sleep for the rest, and not be woken until the bytes it had not copied reached the mark
-    // by themselves: a stall until the socket's timeout. (When poll() has just said the
-    // mark is reached, a recv() returns them at once.)
-    const bool poll_first = io == Io::read && low_water_ > 1 && !ready;
+    // by themselves: a stall until the socket's timeout.
+    const bool poll_first = io == Io::read && low_water_ > 1;
     return retry(
         io, [&] { return socket_step(io, data, size, during); }, during, deadline, poll_first);
   }
@@ -391,21 +406,41 @@ void SyncConnection::set_low_water(std::size_t bytes) noexcept {
   if (::setsockopt(fd_, SOL_SOCKET, SO_RCVLOWAT, &mark, sizeof mark) == 0) low_water_ = mark;
 }
 
+bool SyncConnection::read_guessed(std::size_t bytes, Clock::time_point until, Progress& progress) {
+  set_low_water(bytes);
+  if (!wait_until_ready(Io::read, until)) return false;
+  // Without blocking: poll() may also wake below the mark (memory pressure), and a blocking
+  // recv() would then sleep until the guessed bytes came, past `until`.
+  auto space = reader_.prepare(kReadChunk);
+  const ssize_t n = ::recv(fd_, space.data(), space.size(), MSG_DONTWAIT);
+  reader_.commit(n > 0 ? static_cast<std::size_t>(n) : 0);
+  if (n <= 0) return false;  // nothing after all, the peer's close or an error: see below
+  progress.deadline = progress.after_bytes();
+  return true;
+}
+
 Result<Reply> SyncConnection::read_reply(std::string_view what, Clock::time_point deadline,
-                                         std::size_t at_least, LikelyReply likely) {
+                                         std::size_t at_least, LikelyReply likely,
+                                         RespReader::BulkEnd bulk_end) {
   if (fd_ < 0) return Error(errc::not_connected, "not connected to " + peer_);
   Progress progress{deadline};
   bool guess = ssl_ == nullptr && likely.bytes > at_least;  // the first wait only
   for (;;) {
-    // A job is run as soon as its payload is in; the CRLF Faktory writes after it separately
-    // is checked when it comes, before the next reply (RespReader::BulkEnd).
-    constexpr auto kBulkEnd = RespReader::BulkEnd::before_crlf;
-    auto next = reader_.next(kBulkEnd);
+    // The CRLF of a job returned before it (RespReader::BulkEnd) comes first; a wrong byte
+    // there is a bad reply to that job's FETCH, not to this command.
+    if (auto settled = reader_.settle_owed(); !settled) {
+      close();
+      return RespReader::named(settled.error(), peer_, owed_what_);
+    }
+    auto next = reader_.next(bulk_end);
     if (!next) {
       close();  // the stream cannot be resynchronised
       return RespReader::named(next.error(), peer_, what);
     }
-    if (*next) return std::move(**next);
+    if (*next) {
+      if (reader_.owed() > 0) owed_what_.assign(what);
+      return std::move(**next);
+    }
     // Plain TCP only: TLS records carry their own framing, and OpenSSL may hold part of a
     // record already, so a mark counted in reply bytes could ask for more than will come.
     // Bytes still to come: the CRLF owed by the last bulk reply, then the replies.
@@ -414,16 +449,17 @@ Result<Reply> SyncConnection::read_reply(std::string_view what, Clock::time_poin
     const std::size_t certain =
         ssl_ != nullptr
             ? 1
-            : std::max(reader_.missing(kBulkEnd), needed > buffered ? needed - buffered : 1);
-    bool ready = false;
-    if (guess && reader_.owed() + likely.bytes > buffered + certain) {
-      set_low_water(reader_.owed() + likely.bytes - buffered);
-      ready = wait_until_ready(Io::read, std::min(progress.deadline, Clock::now() + likely.within));
+            : std::max(reader_.missing(bulk_end), needed > buffered ? needed - buffered : 1);
+    if (guess && reader_.owed() + likely.bytes > buffered + certain &&
+        read_guessed(reader_.owed() + likely.bytes - buffered,
+                     std::min(progress.deadline, Clock::now() + likely.within), progress)) {
+      guess = false;
+      continue;
     }
     guess = false;
-    if (!ready) set_low_water(certain);
+    set_low_water(certain);
     auto space = reader_.prepare(kReadChunk);
-    auto got = transfer(Io::read, space.data(), space.size(), what, progress.deadline, ready);
+    auto got = transfer(Io::read, space.data(), space.size(), what, progress.deadline);
     if (!got) {
       auto err = got.error();
       close();

@@ -75,8 +75,11 @@ class SyncConnection {
   // `likely` may be more: the first wait asks the kernel for `likely.bytes` (plain TCP), and
   // only when they have not all come within `likely.within` does it settle for `at_least`. A
   // reply shorter than the guess is late by at most `likely.within`, never lost.
+  // `bulk_end`: before_crlf returns a bulk reply (a job) once its payload is in; its CRLF is
+  // then checked by the next read, and an error in it names this reply's `what`.
   Result<Reply> read_reply(std::string_view what, Clock::time_point deadline,
-                           std::size_t at_least = 1, LikelyReply likely = {});
+                           std::size_t at_least = 1, LikelyReply likely = {},
+                           RespReader::BulkEnd bulk_end = RespReader::BulkEnd::with_crlf);
 
   bool is_open() const noexcept { return fd_ >= 0; }
   // For a connection that sat idle: whether the server has closed or reset it meanwhile, so
@@ -112,9 +115,8 @@ class SyncConnection {
 
   // One read or write of at most `size` bytes, retried until it moves a byte, fails (the
   // peer closing is an error) or the deadline passes.
-  // `ready`: poll() has just said the socket is readable, so the first attempt need not ask.
   Result<std::size_t> transfer(Io io, char* data, std::size_t size, std::string_view what,
-                               Clock::time_point deadline, bool ready = false);
+                               Clock::time_point deadline);
   // The TLS handshake, with the same deadline rules.
   Result<void> handshake(Clock::time_point deadline);
   // Runs `attempt` until it makes progress, fails or the deadline passes; see the header.
@@ -130,6 +132,10 @@ class SyncConnection {
   Error tls_failure(int ssl_error, std::string_view during);
   Error timed_out(std::string_view during) const;
   void set_low_water(std::size_t bytes) noexcept;
+  // The first wait of read_reply when the caller guessed the replies' length: true when
+  // bytes were read (then the mark stays at the guess, as the next job will want it).
+  bool read_guessed(std::size_t bytes, Clock::time_point until, Progress& progress);
+  void take_owed_crlf() noexcept;
 
   int fd_ = -1;
   ssl_st* ssl_ = nullptr;
@@ -141,7 +147,8 @@ class SyncConnection {
   int io_flags_ = 0;
   int bio_errno_ = 0;
   bool bio_eof_ = false;
-  int low_water_ = 1;  // the socket's SO_RCVLOWAT
+  int low_water_ = 1;      // the socket's SO_RCVLOWAT
+  std::string owed_what_;  // the command whose bulk reply's CRLF the reader still owes
 };
 
 }  // namespace factotum::faktory

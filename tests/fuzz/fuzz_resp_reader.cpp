@@ -29,6 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                    /*max_line=*/(mode & 2) != 0 ? 64 : RespReader::kDefaultMaxLine);
   std::vector<std::string> strict_texts, early_texts;
   bool early_failed = false;
+  std::size_t needed = 0, fed_since_wait = 0;  // see the early reader's loop
 
   std::size_t offset = 0;
   bool failed = false;
@@ -46,14 +47,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     early.feed(std::string_view(bytes, chunk));
     offset += chunk;
+    fed_since_wait += chunk;
     while (!early_failed) {
       auto reply = early.next(RespReader::BulkEnd::before_crlf);
-      if (!reply)
+      if (!reply) {
         early_failed = true;
-      else if (!*reply)
+      } else if (!*reply) {
+        // What a blocking reader would now ask the kernel for (SO_RCVLOWAT): never more than
+        // the next reply takes, or it would wait for bytes that do not come.
+        needed = early.owed() + early.missing(RespReader::BulkEnd::before_crlf);
+        fed_since_wait = 0;
         break;
-      else
+      } else {
+        if (fed_since_wait < needed) std::abort();
+        needed = 0;
         early_texts.push_back(static_cast<char>((*reply)->kind) + (*reply)->text);
+      }
     }
     for (;;) {
       auto reply = reader.next();
