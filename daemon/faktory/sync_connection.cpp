@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <utility>
 
 namespace factotum::faktory {
 
@@ -445,18 +446,17 @@ Result<Reply> SyncConnection::read_reply(std::string_view what, Clock::time_poin
     // record already, so a mark counted in reply bytes could ask for more than will come.
     // Bytes still to come: the CRLF owed by the last bulk reply, then the replies.
     const std::size_t buffered = reader_.buffered();
-    const std::size_t needed = reader_.owed() + at_least;
+    const std::size_t owed = reader_.owed();
+    const std::size_t needed = owed + at_least;
     const std::size_t certain =
         ssl_ != nullptr
             ? 1
             : std::max(reader_.missing(bulk_end), needed > buffered ? needed - buffered : 1);
-    if (guess && reader_.owed() + likely.bytes > buffered + certain &&
-        read_guessed(reader_.owed() + likely.bytes - buffered,
+    if (std::exchange(guess, false) && owed + likely.bytes > buffered + certain &&
+        read_guessed(owed + likely.bytes - buffered,
                      std::min(progress.deadline, Clock::now() + likely.within), progress)) {
-      guess = false;
       continue;
     }
-    guess = false;
     set_low_water(certain);
     auto space = reader_.prepare(kReadChunk);
     auto got = transfer(Io::read, space.data(), space.size(), what, progress.deadline);

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,14 @@ std::vector<Reply> drain(RespReader& reader) {
     if (!*r) return out;
     out.push_back(std::move(**r));
   }
+}
+
+// next(BulkEnd::before_crlf) on a stream that is not malformed: the next reply, or
+// std::nullopt when it needs more input.
+std::optional<Reply> next_early(RespReader& reader) {
+  auto r = reader.next(RespReader::BulkEnd::before_crlf);
+  REQUIRE(r.has_value());
+  return std::move(*r);
 }
 
 std::vector<Reply> read_all(std::string_view bytes) {
@@ -410,36 +419,27 @@ TEST_CASE("before_crlf returns a bulk once its payload is in and checks the CRLF
   reader.feed("$5\r\nhel");
   CHECK(reader.missing(early) == 2);  // the payload only
   CHECK(reader.missing() == 4);       // and the CRLF
-  auto none = reader.next(early);
-  REQUIRE(none.has_value());
-  CHECK_FALSE(none->has_value());
+  CHECK_FALSE(next_early(reader));
   reader.feed("lo");
-  auto bulk = reader.next(early);
-  REQUIRE(bulk.has_value());
-  REQUIRE(bulk->has_value());
-  CHECK((*bulk)->text == "hello");
+  auto bulk = next_early(reader);
+  REQUIRE(bulk);
+  CHECK(bulk->text == "hello");
   CHECK(reader.owed() == 2);
   CHECK(reader.buffered() == 0);
   reader.feed("\r");
-  auto waiting = reader.next(early);
-  REQUIRE(waiting.has_value());
-  CHECK_FALSE(waiting->has_value());
+  CHECK_FALSE(next_early(reader));
   CHECK(reader.owed() == 1);
   reader.feed("\n+OK\r\n$3\r\nabc\r");  // the CR of this bulk is here, its LF is not
-  auto ok = reader.next(early);
-  REQUIRE(ok.has_value());
-  REQUIRE(ok->has_value());
-  CHECK((*ok)->is_ok());
+  auto ok = next_early(reader);
+  REQUIRE(ok);
+  CHECK(ok->is_ok());
   CHECK(reader.owed() == 0);
-  auto abc = reader.next(early);
-  REQUIRE(abc.has_value());
-  REQUIRE(abc->has_value());
-  CHECK((*abc)->text == "abc");
+  auto abc = next_early(reader);
+  REQUIRE(abc);
+  CHECK(abc->text == "abc");
   CHECK(reader.owed() == 1);
   reader.feed("\n");
-  auto end = reader.next(early);
-  REQUIRE(end.has_value());
-  CHECK_FALSE(end->has_value());
+  CHECK_FALSE(next_early(reader));
   CHECK(reader.owed() == 0);
   CHECK(reader.buffered() == 0);
 }
@@ -453,9 +453,7 @@ TEST_CASE("a wrong byte where an early bulk's CRLF belongs fails the stream", "[
     INFO(after);
     RespReader reader;
     reader.feed("$3\r\nabc");
-    auto bulk = reader.next(early);
-    REQUIRE(bulk.has_value());
-    REQUIRE(bulk->has_value());
+    REQUIRE(next_early(reader));
     reader.feed(after);
     auto next = reader.next(early);
     REQUIRE_FALSE(next.has_value());
@@ -481,12 +479,7 @@ TEST_CASE("before_crlf reads every split of a stream as with_crlf does", "[resp]
     for (const auto part :
          {std::string_view(stream).substr(0, split), std::string_view(stream).substr(split)}) {
       reader.feed(part);
-      for (;;) {
-        auto r = reader.next(RespReader::BulkEnd::before_crlf);
-        REQUIRE(r.has_value());
-        if (!*r) break;
-        replies.push_back(std::move(**r));
-      }
+      while (auto reply = next_early(reader)) replies.push_back(std::move(*reply));
     }
     CHECK(reader.owed() == 0);
     CHECK(reader.buffered() == 0);
